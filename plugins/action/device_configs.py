@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller half of pbxops.autoprov.device_configs: validate, render, then ship what changed."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog as catalog
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _render
+from ansible_collections.pbxops.autoprov.plugins.module_utils._device_configs_spec import ARGUMENT_SPEC, SETTINGS
+from ansible_collections.pbxops.autoprov.plugins.module_utils._filesync import MANIFEST
+
+MODULE = "pbxops.autoprov.device_configs"
+BUILTIN_TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "..", "templates")
+_URL = re.compile(r"^(https?|tftp|ftps?)://[^\s/]+(/\S*)?$", re.I)
+
+
+def _fail(msg, **extra):
+    return dict(failed=True, changed=False, msg=msg, **extra)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = True
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        validated = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
+        if validated.error_messages:
+            return _fail("device_configs: " + "; ".join(validated.error_messages))
+        args = validated.validated_parameters
+        if args.get("sync") or args.get("contents"):
+            return _fail("device_configs: sync and contents are set by the action plugin, not by a task")
+        host = args["pbx_name"] or task_vars.get("inventory_hostname", "localhost")
+
+        errors = self._check_settings(host, args)
+        settings = {name: args[name] for name in SETTINGS}
+        settings["server_url"], settings["provisioning_username"], settings["provisioning_password"] = (
+            _render.split_url_credentials(args["server_url"]) if args["server_url"] else (None, None, None)
+        )
+        devices, problems = _devices.check_devices(
+            host, args["devices"], settings, args["method"], self._fleet(task_vars) if args["fleet_check"] else None
+        )
+        errors.extend(problems.errors)
+        for warning in problems.warnings:
+            self._display.warning(warning)
+        if errors:
+            return _fail(self._summary(host, errors), errors=errors, warnings=problems.warnings)
+
+        template_dirs = ([args["template_dir"]] if args["template_dir"] else []) + [os.path.realpath(BUILTIN_TEMPLATES)]
+        settings["vars"] = args["vars"]
+        for device in devices:
+            device["vars"] = dict(args["vars"], **device["vars"])
+        files, secrets, errors = _render.Renderer(template_dirs).render(host, devices, settings)
+        if errors:
+            return _fail(self._summary(host, errors), errors=errors)
+
+        manifest = self._manifest(host, settings, devices, files)
+        want_diff = bool(self._task.diff)
+        sync = dict(phase="plan", wanted={n: f.sha256 for n, f in files.items()}, manifest=manifest, want_old=want_diff)
+        common = dict(dest=args["dest"], prune=args["prune"], owner=args["owner"], group=args["group"], mode=args["mode"])
+        planned = self._execute_module(MODULE, module_args=dict(common, sync=sync), task_vars=task_vars)
+        if planned.get("failed"):
+            return _fail(planned.get("msg", "device_configs failed on the target"))
+        plan = planned["plan"]
+
+        result = dict(
+            changed=plan["changed"],
+            files=plan["write"],
+            removed=plan["remove"],
+            unchanged=len(files) - len(plan["write"]),
+            devices=len(devices),
+            manifest=os.path.join(args["dest"], MANIFEST),
+            backups=[],
+        )
+        if problems.warnings:
+            result["warnings"] = problems.warnings
+        if want_diff and plan["changed"]:
+            result["diff"] = self._diff(files, plan, secrets)
+        if plan["changed"] and not self._task.check_mode:
+            sync = dict(phase="apply", manifest=manifest, fix_attrs=plan["fix_attrs"], remove=plan["remove"], foreign=plan["foreign"])
+            contents = {name: files[name].content for name in plan["write"]}
+            applied = self._execute_module(MODULE, module_args=dict(common, sync=sync, contents=contents), task_vars=task_vars)
+            if applied.get("failed"):
+                return _fail(applied.get("msg", "device_configs failed on the target"))
+            result["backups"] = applied.get("backups", [])
+        return result
+
+    @staticmethod
+    def _check_settings(host, args):
+        errors = []
+        if args["devices"]:
+            if not args["sip_server"]:
+                errors.append("%s: sip_server: missing; the lines need a registrar (autoprov_sip_server)" % host)
+            if not args["server_url"]:
+                errors.append("%s: server_url: missing; the devices need the provisioning URL (autoprov_server_url)" % host)
+        if args["server_url"] and not _URL.match(args["server_url"]):
+            shown = _render.split_url_credentials(args["server_url"])[0] if "@" in args["server_url"] else args["server_url"]
+            errors.append("%s: server_url: %r is not a URL; use http(s)://host[:port]/path/ or tftp://host/" % (host, shown))
+        if args["vlan"] is not None and not 1 <= args["vlan"] <= 4094:
+            errors.append("%s: vlan: %r; valid: 1-4094" % (host, args["vlan"]))
+        if args["resync_interval"] < 0:
+            errors.append("%s: resync_interval: %r; minutes, 0 to disable" % (host, args["resync_interval"]))
+        return errors
+
+    @staticmethod
+    def _fleet(task_vars):
+        """autoprov_devices of the other hosts of the play, for the duplicate-MAC check."""
+        hostvars = task_vars.get("hostvars") or {}
+        me = task_vars.get("inventory_hostname")
+        fleet = {}
+        for other in task_vars.get("ansible_play_hosts_all") or []:
+            if other == me:
+                continue
+            try:
+                devices = hostvars[other].get("autoprov_devices")
+            except Exception:  # an undefined or broken variable of another host is that host's problem
+                continue
+            if isinstance(devices, list):
+                fleet[other] = devices
+        return fleet
+
+    @staticmethod
+    def _summary(host, errors):
+        return "%s: %d problem(s) in the device configuration, nothing was changed:\n- %s" % (host, len(errors), "\n- ".join(errors))
+
+    @staticmethod
+    def _manifest(host, settings, devices, files):
+        owned = {}
+        for name, rendered in files.items():
+            if rendered.mac:
+                owned.setdefault(rendered.mac, []).append(name)
+        return {
+            "format": 1,
+            "generator": MODULE,
+            "pbx": host,
+            "provisioning_url": settings["server_url"],
+            "files": {
+                name: {"sha256": f.sha256, "mac": f.mac, "vendor": f.vendor, "secret": f.secret} for name, f in sorted(files.items())
+            },
+            "devices": {
+                d["mac"]: {
+                    "vendor": d["vendor"],
+                    "model": d["model"],
+                    "files": sorted(owned.get(d["mac"], [])),
+                    "extensions": [line["extension"] for line in d["lines"]],
+                }
+                for d in devices
+            },
+            "vendors": catalog.responder_table(),
+        }
+
+    @staticmethod
+    def _diff(files, plan, secrets):
+        diffs = []
+        for name in plan["write"] + plan["remove"]:
+            new = files.get(name)
+            vendor = new.vendor if new else plan["old_vendor"].get(name)
+            before = plan["old"].get(name) or ""
+            diffs.append(
+                dict(
+                    before_header=name if name in plan["old"] else "%s (absent)" % name,
+                    after_header=name if new else "%s (removed)" % name,
+                    before=_render.mask(before, secrets, vendor),
+                    after=_render.mask(new.content, secrets, vendor) if new else "",
+                )
+            )
+        return diffs

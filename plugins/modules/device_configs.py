@@ -1,0 +1,279 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: device_configs
+short_description: Render and ship the configuration files of every phone and gateway of one PBX
+version_added: 0.1.0
+description:
+  - Renders, on the controller, every file the devices of one PBX download (per-device files and the
+    model-wide files such as Yealink C(y0000000000XX.cfg) or Poly C(000000000000.cfg)) from the
+    collection's device catalog and templates, or from O(template_dir).
+  - Ships only the files whose content changed into O(dest) on the target, each written atomically,
+    and removes the files of devices that left the list (O(prune)). The target needs nothing but
+    Python's standard library.
+  - Keeps a manifest (C(.autoprov-manifest.json)) in O(dest) that lists every file it wrote, the MAC it
+    belongs to and whether it holds secrets. Prune only removes files the manifest lists; the
+    responder uses it to know which MACs belong to this PBX.
+  - Validates the whole list first (MACs, duplicates in this PBX and across the play, vendors, models,
+    lines and keys against the model, secrets, methods, templates) and fails with every problem,
+    naming host, MAC and field, before anything is written.
+  - One task handles the whole device list; do not loop over devices.
+author: pbxops maintainers (@pbxops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: Per-file unified diffs; SIP passwords, the admin password and every value under a secret key are masked.
+  platform:
+    platforms: posix
+  action:
+    support: full
+  safe_file_operations:
+    support: full
+  idempotent:
+    support: full
+  bypass_host_loop:
+    support: none
+  vault:
+    support: none
+options:
+  devices:
+    description:
+      - The devices of this PBX, normally C(autoprov_devices).
+      - Each item has V(mac) (any common notation), V(model) (as printed on the device), optional
+        V(vendor) (deduced from the MAC's OUI when missing), optional V(method) (V(pnp), V(dhcp), V(rps)),
+        V(lines) (list of V(extension), V(secret), optional V(display_name), V(label), V(auth_user),
+        V(server), V(port), V(transport), V(voicemail)), optional V(keys) (list of V(type) one of
+        V(line), V(blf), V(speeddial), V(park), V(intercom), V(dtmf), V(url); V(value), V(label),
+        V(line), V(index)), optional V(vars) (template variables for this device; a key named like a
+        setting overrides it for this device), optional V(description), V(serial), V(pin), V(auth).
+      - See C(docs/inventory.md) in the collection.
+    type: list
+    elements: dict
+    default: []
+  dest:
+    description: The config root on the target, the directory the responder serves.
+    type: path
+    required: true
+  sip_server:
+    description: SIP registrar/proxy the lines register with. Required when O(devices) is not empty.
+    type: str
+  sip_port:
+    description: SIP port of O(sip_server).
+    type: int
+    default: 5060
+  sip_transport:
+    description: SIP transport for lines that do not set one.
+    type: str
+    default: udp
+    choices: [udp, tcp, tls]
+  server_url:
+    description:
+      - The provisioning URL the devices fetch from and resync against (the directory holding the files).
+        Required when O(devices) is not empty.
+      - Credentials in the URL (V(https://user:pass@host/...)) are moved out of it and written only into
+        per-device files, as each vendor expects them.
+    type: str
+  method:
+    description:
+      - The PBX's provisioning method (C(autoprov_method)). V(pnp) and V(dhcp) make PnP and DHCP
+        available, V(rps) also RPS; a device whose model supports none of them, or whose own
+        V(method) is not available or not supported by its model, is an error.
+    type: str
+    choices: [pnp, dhcp, rps]
+  template_dir:
+    description:
+      - A directory of templates on the controller searched before the built-in ones, with the same
+        relative names (for example V(yealink/device.cfg.j2)).
+    type: path
+  prune:
+    description: Remove files this module wrote earlier for devices that are no longer in O(devices).
+    type: bool
+    default: true
+  owner:
+    description: Owner of the written files (name or uid). Default is the connecting user.
+    type: str
+  group:
+    description: Group of the written files (name or gid), typically the responder's group.
+    type: str
+  mode:
+    description: Permissions of the written files.
+    type: raw
+    default: '0640'
+  ntp_server:
+    description: NTP server the devices use.
+    type: str
+    default: pool.ntp.org
+  timezone:
+    description: IANA time zone name (for example V(Europe/Berlin)); converted to each vendor's form.
+    type: str
+    default: UTC
+  language:
+    description: Two-letter language code of the device user interface.
+    type: str
+    default: en
+  admin_password:
+    description: Administrator password set on every device. Never shown in output or diffs.
+    type: str
+  resync_interval:
+    description: Minutes between the devices' periodic checks of the provisioning URL; V(0) disables them.
+    type: int
+    default: 1440
+  firmware_url:
+    description: Directory URL of firmware images, where the vendor's template uses one.
+    type: str
+  vlan:
+    description: Voice VLAN ID for the devices, if any.
+    type: int
+  codecs:
+    description: Audio codecs in order of preference.
+    type: list
+    elements: str
+    default: [G722, PCMA, PCMU]
+  voicemail:
+    description: Voicemail access number for lines that do not set one.
+    type: str
+  vars:
+    description: Template variables for every device of this PBX; a device's own V(vars) win.
+    type: dict
+    default: {}
+  fleet_check:
+    description:
+      - Also fail when a MAC of this PBX is a device of another host of the play (its C(autoprov_devices)).
+    type: bool
+    default: true
+  pbx_name:
+    description: Name of this PBX in the manifest and in messages. Defaults to the inventory hostname.
+    type: str
+  sync:
+    description: Internal, set by the action plugin. Do not set it in a task.
+    type: dict
+  contents:
+    description: Internal, set by the action plugin. Do not set it in a task.
+    type: dict
+notes:
+  - Rendering runs on the controller with Jinja2; the target only receives file contents.
+  - Secrets come from Ansible Vault; they are never printed, and files that hold them are marked in the
+    manifest so that the responder serves them only to their own device.
+seealso:
+  - module: pbxops.autoprov.provision_status
+  - module: pbxops.autoprov.pnp_probe
+"""
+
+EXAMPLES = r"""
+- name: Render and ship the configs of every device of this PBX
+  pbxops.autoprov.device_configs:
+    devices: "{{ autoprov_devices }}"
+    dest: /var/lib/autoprov/configs
+    sip_server: 192.0.2.10
+    server_url: "http://192.0.2.10:8080/p/{{ autoprov_url_token }}/"
+    group: autoprov
+    timezone: Europe/Berlin
+    admin_password: "{{ vault_phone_admin_password }}"
+
+- name: Use site templates first, keep files of removed devices
+  pbxops.autoprov.device_configs:
+    devices: "{{ autoprov_devices }}"
+    dest: /srv/provisioning
+    sip_server: pbx.example.net
+    sip_transport: tls
+    sip_port: 5061
+    server_url: https://pbx.example.net/prov/
+    template_dir: "{{ inventory_dir }}/templates"
+    prune: false
+"""
+
+RETURN = r"""
+files:
+  description: Files written (or that would be written in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [001565aabbcc.cfg, y000000000066.cfg]
+removed:
+  description: Files removed because their device left the list.
+  returned: always
+  type: list
+  elements: str
+unchanged:
+  description: Number of files that were already current.
+  returned: always
+  type: int
+devices:
+  description: Number of devices rendered.
+  returned: always
+  type: int
+manifest:
+  description: Path of the manifest on the target.
+  returned: always
+  type: str
+  sample: /var/lib/autoprov/configs/.autoprov-manifest.json
+backups:
+  description: Copies kept of files that stood where one of ours goes and were not written by this module.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _filesync
+from ansible_collections.pbxops.autoprov.plugins.module_utils._device_configs_spec import ARGUMENT_SPEC
+
+
+def parse_mode(module, value):
+    try:
+        mode = int(str(value), 8) if not isinstance(value, int) else value
+    except ValueError:
+        module.fail_json(msg="mode: %r is not an octal mode such as 0640" % (value,))
+    if not 0 <= mode <= 0o7777:
+        module.fail_json(msg="mode: %r is not a file mode" % (value,))
+    return mode
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    sync = module.params["sync"]
+    if not sync:
+        module.fail_json(msg="pbxops.autoprov.device_configs renders on the controller; run it as a task, not as a bare module")
+    dest = module.params["dest"]
+    mode = parse_mode(module, module.params["mode"])
+    owner, group = module.params["owner"], module.params["group"]
+    try:
+        if sync["phase"] == "plan":
+            result = _filesync.plan(
+                dest, sync["wanted"], sync["manifest"], module.params["prune"], mode, owner, group, sync.get("want_old", False)
+            )
+            module.exit_json(changed=result["changed"], plan=result)
+        if module.check_mode:
+            module.fail_json(msg="internal error: apply requested in check mode")
+        backups = _filesync.apply(
+            dest,
+            module.params["contents"] or {},
+            sync["fix_attrs"],
+            sync["remove"],
+            sync["foreign"],
+            sync["manifest"],
+            mode,
+            owner,
+            group,
+        )
+        module.exit_json(changed=True, backups=backups)
+    except _filesync.SyncError as exc:
+        module.fail_json(msg="%s: %s" % (dest, exc))
+    except OSError as exc:
+        module.fail_json(msg="%s: %s" % (dest, exc), exception=traceback.format_exc())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Shared test helpers: run Ansible the way a user does, and build test hosts in network namespaces.
+
+Namespaces and addresses: only 10.99.0.0/16 and 192.0.2.0/24, only inside
+namespaces a test created; everything is deleted at teardown, processes are
+ended by PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COLLECTIONS = ROOT / ".ansible" / "collections"
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def ansible_env(results_file=None, extra=None):
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+        ANSIBLE_CALLBACK_PLUGINS=str(ROOT / "tests" / "callback_plugins"),
+        ANSIBLE_CALLBACKS_ENABLED="results_jsonl",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_LOCALHOST_WARNING="0",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+        PATH="%s:%s" % (VENV_BIN, env.get("PATH", "")),
+    )
+    if results_file:
+        env["AUTOPROV_RESULTS"] = str(results_file)
+    env.update(extra or {})
+    return env
+
+
+class PlaybookRun:
+    """The outcome of one ansible-playbook run: exit code, output, and every task result."""
+
+    def __init__(self, rc, stdout, stderr, results):
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.results = results
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+    def task(self, name, host=None):
+        """The last result of the task with this name (and host)."""
+        found = [r for r in self.results if r["task"] == name and (host is None or r["host"] == host)]
+        assert found, "no result for task %r (host %r); tasks seen: %s" % (name, host, sorted({r["task"] for r in self.results}))
+        return found[-1]
+
+    def changed_tasks(self):
+        return [(r["host"], r["task"]) for r in self.results if r["result"].get("changed")]
+
+
+def run_playbook(tmp_path, playbook, inventory=None, extra_vars=None, args=(), env=None, timeout=600):
+    """Run ansible-playbook. playbook: a path or a list of plays (written to tmp_path).
+
+    inventory: a path, or a dict written as YAML; default: localhost with the
+    venv's python.
+    """
+    tmp_path = Path(tmp_path)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    tag = uuid.uuid4().hex[:8]
+    if not isinstance(playbook, (str, Path)):
+        path = tmp_path / ("playbook-%s.yml" % tag)
+        path.write_text(yaml.safe_dump(playbook, sort_keys=False))
+        playbook = path
+    if inventory is None:
+        inventory = {
+            "all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": str(VENV_BIN / "python")}}}
+        }
+    if isinstance(inventory, dict):
+        path = tmp_path / ("inventory-%s.yml" % tag)
+        path.write_text(yaml.safe_dump(inventory, sort_keys=False))
+        inventory = path
+    results_file = tmp_path / ("results-%s.jsonl" % tag)
+    cmd = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    cmd += list(args)
+    proc = subprocess.run(cmd, cwd=str(ROOT), env=ansible_env(results_file, env), capture_output=True, text=True, timeout=timeout)
+    results = []
+    if results_file.exists():
+        results = [json.loads(line) for line in results_file.read_text().splitlines() if line.strip()]
+    return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, results)
+
+
+def sh(*cmd, check=True, **kw):
+    return subprocess.run([str(c) for c in cmd], check=check, capture_output=True, text=True, **kw)
+
+
+def have_netns():
+    return os.geteuid() == 0 and shutil.which("ip") is not None
+
+
+class Netns:
+    """Network namespaces and veth wires for one test; deleted again by close()."""
+
+    def __init__(self):
+        self.prefix = "ap%s" % uuid.uuid4().hex[:6]
+        self.namespaces = []
+        self.procs = []
+
+    def add(self, name):
+        full = "%s-%s" % (self.prefix, name)
+        sh("ip", "netns", "add", full)
+        self.namespaces.append(full)
+        sh("ip", "-n", full, "link", "set", "lo", "up")
+        return full
+
+    def wire(self, ns_a, addr_a, ns_b, addr_b):
+        """A veth pair between two namespaces; addresses in CIDR form (or None). Returns the interface names."""
+        tag = uuid.uuid4().hex[:5]
+        if_a, if_b = "va%s" % tag, "vb%s" % tag
+        sh("ip", "link", "add", if_a, "type", "veth", "peer", "name", if_b)
+        for ns, ifname, addr in ((ns_a, if_a, addr_a), (ns_b, if_b, addr_b)):
+            sh("ip", "link", "set", ifname, "netns", ns)
+            if addr:
+                sh("ip", "-n", ns, "addr", "add", addr, "dev", ifname)
+            sh("ip", "-n", ns, "link", "set", ifname, "up")
+        return if_a, if_b
+
+    def popen(self, ns, cmd, **kw):
+        """Start a process inside a namespace; it is ended by PID at close()."""
+        kw.setdefault("stdout", subprocess.PIPE)
+        kw.setdefault("stderr", subprocess.PIPE)
+        proc = subprocess.Popen(["ip", "netns", "exec", ns] + [str(c) for c in cmd], start_new_session=True, **kw)
+        self.procs.append(proc)
+        return proc
+
+    def run(self, ns, cmd, check=True, **kw):
+        return sh("ip", "netns", "exec", ns, *cmd, check=check, **kw)
+
+    def close(self):
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=5)
+        for ns in reversed(self.namespaces):
+            sh("ip", "netns", "del", ns, check=False)
+
+
+def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
