@@ -22,7 +22,7 @@ for phase in "${phases[@]}"; do
         (cd "$ROOT" && ansible-lint --profile production --offline)
         ;;
     sanity)
-        "$ROOT/scripts/sanity.sh"
+        "$ROOT/scripts/ansible-test.sh" sanity
         ;;
     units)
         ensure_venv test; ensure_collection
@@ -31,6 +31,7 @@ for phase in "${phases[@]}"; do
         ;;
     integration)
         ensure_venv test; ensure_collection
+        "$ROOT/scripts/ansible-test.sh" integration
         say "integration tests (real servers, network namespaces)"
         (cd "$ROOT" && python -m pytest -q -p no:cacheprovider tests/integration)
         ;;

@@ -149,9 +149,20 @@ class Renderer:
             errors.append("%s: %s: template %s not found in the template directories" % (host, who, exc.name))
             return
         except Exception as exc:  # an undefined variable, a filter that failed: the user's template
-            errors.append("%s: %s: template %s: %s: %s" % (host, who, spec["template"], type(exc).__name__, exc))
+            where = spec["template"] + _template_line(exc)
+            errors.append("%s: %s: template %s: %s: %s" % (host, who, where, type(exc).__name__, exc))
             return
         files[name] = RenderedFile(name, content, mac, vendor.key, bool(spec.get("secret")), spec["template"])
+
+
+def _template_line(exc):
+    """' line N' of the innermost template frame (Jinja2 rewrites tracebacks to template lines)."""
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return " line %d" % line if line else ""
 
 
 def mask(text, secrets, vendor=None):

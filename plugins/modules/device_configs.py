@@ -25,7 +25,7 @@ description:
 author: pbxops maintainers (@pbxops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.files
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -36,14 +36,13 @@ attributes:
     platforms: posix
   action:
     support: full
-  safe_file_operations:
-    support: full
-  idempotent:
-    support: full
+  async:
+    support: none
   bypass_host_loop:
     support: none
-  vault:
-    support: none
+  idempotent:
+    description: A second run with the same input reports no change and sends no file content to the target.
+    support: full
 options:
   devices:
     description:

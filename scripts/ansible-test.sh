@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ansible-test sanity, offline.
+# ansible-test, offline: scripts/ansible-test.sh sanity|integration [ansible-test options]
 #
 # ansible-test wants the collection under .../ansible_collections/pbxops/autoprov
 # and bootstraps pip into the virtual environments it makes with get-pip.py
@@ -26,5 +26,13 @@ mkdir -p "$HOME/.ansible/test/cache"
 cp "$ROOT/scripts/get-pip-offline.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 
 cd "$tree"
-say "ansible-test sanity (python 3.11)"
-ansible-test sanity --python 3.11 --color no "$@"
+command=$1
+shift
+say "ansible-test $command (python 3.11)"
+case "$command" in
+sanity) ansible-test sanity --python 3.11 --color no "$@" ;;
+# Integration targets run on this controller with the project's venv (netaddr
+# and the rest are there), so ansible-test needs no environment of its own.
+integration) ansible-test integration --python-interpreter "$VENV/bin/python" --color no "$@" ;;
+*) ansible-test "$command" "$@" ;;
+esac
