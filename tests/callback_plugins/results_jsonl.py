@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -26,6 +27,13 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = "results_jsonl"
     CALLBACK_NEEDS_ENABLED = True
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._task_started = {}
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._task_started[task._uuid] = time.monotonic()
+
     def _write(self, status, result):
         path = os.environ.get("AUTOPROV_RESULTS")
         if not path:
@@ -35,6 +43,7 @@ class CallbackModule(CallbackBase):
             "host": result._host.get_name(),
             "task": result._task.get_name(),
             "action": result._task.action,
+            "seconds": round(time.monotonic() - self._task_started.get(result._task._uuid, time.monotonic()), 4),
             "result": json.loads(self._dump_results(result._result, indent=None, keep_invocation=True)),
         }
         with open(path, "a", encoding="utf-8") as handle:
