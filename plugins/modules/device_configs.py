@@ -197,6 +197,12 @@ files:
   type: list
   elements: str
   sample: [001565aabbcc.cfg, y000000000066.cfg]
+changed_devices:
+  description: MACs (bare, lowercase) of the devices whose own files were written; candidates for a resync.
+  returned: always
+  type: list
+  elements: str
+  sample: [001565aabbcc]
 removed:
   description: Files removed because their device left the list.
   returned: always
