@@ -136,6 +136,19 @@ class Netns:
             sh("ip", "-n", ns, "link", "set", ifname, "up")
         return if_a, if_b
 
+    def switch(self, name):
+        """A namespace holding one bridge: a LAN segment that members join with plug()."""
+        ns = self.add(name)
+        sh("ip", "-n", ns, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
+        sh("ip", "-n", ns, "link", "set", "br0", "up")
+        return ns
+
+    def plug(self, switch_ns, ns, addr=None):
+        """Connect a namespace to a switch(); returns the interface name inside ns."""
+        port, member = self.wire(switch_ns, None, ns, addr)
+        sh("ip", "-n", switch_ns, "link", "set", port, "master", "br0")
+        return member
+
     def popen(self, ns, cmd, **kw):
         """Start a process inside a namespace; it is ended by PID at close()."""
         kw.setdefault("stdout", subprocess.PIPE)
