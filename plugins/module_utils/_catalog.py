@@ -20,9 +20,9 @@ METHODS_AVAILABLE = {
 
 Vendor = namedtuple(
     "Vendor",
-    "key name oui_org user_agent pnp_names pnp_url methods rps secret_keys files languages",
+    "key name oui_org user_agent pnp_names pnp_url methods rps secret_keys files languages key_types",
 )
-Model = namedtuple("Model", "vendor name kind lines keys code methods aliases")
+Model = namedtuple("Model", "vendor name kind lines keys code methods aliases note")
 
 # Words that may precede a model name as printed or as a device reports it.
 _PREFIXES = ("SIP", "CP")
@@ -42,6 +42,7 @@ def _compile_vendor(key, raw):
         secret_keys=tuple(re.compile(p) for p in raw.get("secret_keys", ())),
         files=tuple(dict({"scope": "device", "secret": False}, **f) for f in raw["files"]),
         languages=dict(raw.get("languages", {})),
+        key_types=tuple(raw.get("key_types", ("line", "blf", "speeddial", "park", "intercom", "dtmf", "url"))),
     )
 
 
@@ -57,6 +58,7 @@ MODELS = tuple(
         code=extra.get("code"),
         methods=tuple(extra.get("methods", VENDORS[vendor].methods)),
         aliases=tuple(extra.get("aliases", ())),
+        note=extra.get("note"),
     )
     for vendor, rows in data.MODELS.items()
     for name, kind, lines, keys, extra in rows

@@ -46,6 +46,19 @@ def _xml_escape_always(name):
     return bool(name) and ".xml" in name
 
 
+class TemplateRefused(Exception):
+    """A template's own refusal (fail() in a template): a value the device cannot take."""
+
+
+def _fail(message):
+    raise TemplateRefused(message)
+
+
+def _oneline(text):
+    """Free text (descriptions) on one line, for comments in line-based config files."""
+    return " ".join(str(text).split())
+
+
 class RenderedFile:
     __slots__ = ("name", "content", "mac", "vendor", "secret", "template")
 
@@ -75,6 +88,8 @@ class Renderer:
             autoescape=_xml_escape_always,
         )
         self.env.filters["mac"] = _mac.fmt
+        self.env.filters["oneline"] = _oneline
+        self.env.globals["fail"] = _fail
         self._tz_cache = {}
 
     def timezone(self, name):
@@ -147,6 +162,9 @@ class Renderer:
             return
         except jinja2.TemplateNotFound as exc:
             errors.append("%s: %s: template %s not found in the template directories" % (host, who, exc.name))
+            return
+        except TemplateRefused as exc:
+            errors.append("%s: %s: %s" % (host, who, exc))
             return
         except Exception as exc:  # an undefined variable, a filter that failed: the user's template
             where = spec["template"] + _template_line(exc)
