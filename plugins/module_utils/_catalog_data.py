@@ -47,7 +47,7 @@ def _xml_secret(*elements):
 
 # Grandstream/Htek P-values that hold passwords: admin/user web passwords,
 # account 1-6 passwords, HT80x port 2, HT81x ports 1-8.
-_P_SECRETS = ["P2", "P196", "P34", "P406", "P506", "P606", "P1706", "P1806", "P734"] + ["P%d" % (4120 + i) for i in range(8)]
+_P_SECRETS = ["P2", "P196", "P1360", "P34", "P406", "P506", "P606", "P1706", "P1806", "P734"] + ["P%d" % (4120 + i) for i in range(8)]
 
 VENDORS = {
     "yealink": {
@@ -167,7 +167,7 @@ VENDORS = {
         "pnp_url": "{url}",
         "methods": ["pnp", "dhcp", "rps"],
         "rps": "htek",
-        "secret_keys": [_xml_secret(*_P_SECRETS[:8])],
+        "secret_keys": [_xml_secret(*_P_SECRETS[:9])],
         "files": [
             {"name": "cfg{mac}.xml", "template": "htek/device.xml.j2", "scope": "device", "secret": True},
         ],
