@@ -276,7 +276,7 @@ VENDORS = {
 
 
 def _edge(name, lines):
-    return (name, "phone", lines, lines, {"aliases": ["Edge %s" % name, "Edge-%s" % name]})
+    return (name, "phone", lines, lines, {"aliases": ["Edge %s" % name]})
 
 
 def _cisco(series, lines, keys, note=None):
