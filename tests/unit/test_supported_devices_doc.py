@@ -1,0 +1,29 @@
+"""docs/supported-devices.md is generated from the catalog: this fails when the committed file is stale."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location("gen_supported_devices", ROOT / "scripts" / "gen_supported_devices.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_table_matches_the_catalog():
+    generator = load_generator()
+    committed = (ROOT / "docs" / "supported-devices.md").read_text(encoding="utf-8")
+    assert committed == generator.render(), "docs/supported-devices.md is stale: run scripts/gen-docs.sh (make docs)"
+
+
+def test_table_lists_every_model():
+    from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog
+
+    text = load_generator().render()
+    for model in _catalog.MODELS:
+        assert "\n| %s | " % model.name in text
