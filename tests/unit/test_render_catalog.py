@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog, _mac, _render
 from vendor_helpers import line, render
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog, _mac, _render
 
 MODELS = [pytest.param(m, id="%s-%s" % (m.vendor, m.name)) for m in _catalog.MODELS]
 
@@ -31,7 +32,11 @@ def test_model_renders_full(model):
     mac = mac_for(model.vendor, 1)
     assert _catalog.vendor_by_organisation(_mac.oui_organisation(mac)) == model.vendor
     lines = [line(n) for n in range(1, model.lines + 1)]
-    keys = [{"type": key_types[n % len(key_types)], "value": str(300 + n), "label": "K%d" % n} for n in range(model.keys)] if vendor.key_types else []
+    keys = (
+        [{"type": key_types[n % len(key_types)], "value": str(300 + n), "label": "K%d" % n} for n in range(model.keys)]
+        if vendor.key_types
+        else []
+    )
     files, secrets = render([{"mac": mac, "model": model.name, "lines": lines, "keys": keys}])
     expected = {_catalog.file_name(spec["name"], model, mac) for spec in vendor.files}
     assert set(files) == expected

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog
 from vendor_helpers import ADMIN_PASSWORD, assert_no_secrets, bare, line, render, ua_match, xml_root
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog
 
 MAC = "00:04:13:92:2d:24"
 
@@ -64,7 +65,9 @@ def test_htm_points_at_the_settings_and_holds_no_secret(d785):
 
 
 def test_pnp_url_names_the_mac_file():
-    assert _catalog.VENDORS["snom"].pnp_url.format(url="http://h/p/", mac="000413922d24", MAC="000413922D24") == "http://h/p/000413922D24.xml"
+    assert (
+        _catalog.VENDORS["snom"].pnp_url.format(url="http://h/p/", mac="000413922d24", MAC="000413922D24") == "http://h/p/000413922D24.xml"
+    )
     assert "dhcp" not in _catalog.VENDORS["snom"].methods
 
 

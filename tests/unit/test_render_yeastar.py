@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog
 from vendor_helpers import ADMIN_PASSWORD, line, render, xml_root
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog
 
 
 def test_ports_and_settings():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog, _devices, _render
 from defusedxml import ElementTree
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog, _devices, _render
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
