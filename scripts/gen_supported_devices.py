@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "supported-devices.md"
-KINDS = {"phone": "desk phone", "dect": "DECT base", "ata": "ATA (FXS ports)", "gateway": "FXS gateway"}
+KINDS = {"phone": "desk phone", "dect": "DECT base", "ata": "ATA (FXS ports)", "fxs": "FXS gateway"}
 
 
 def _catalog():

@@ -30,7 +30,7 @@ MODELS: vendor -> list of (model, kind, lines, keys, extra) rows; extra holds
   number of $PSN.xml), methods narrower than the vendor's, and a note for the
   supported-devices table.
   kind: phone, dect (a DECT base: lines are its SIP accounts), ata (FXS ports),
-  gateway (FXS gateway).
+  fxs (FXS gateway).
 """
 
 from __future__ import annotations
@@ -396,12 +396,12 @@ MODELS = {
         _cisco("8865", 10, 10),
     ],
     "yeastar": [
-        ("TA100", "gateway", 1, 0, {}),
-        ("TA200", "gateway", 2, 0, {}),
-        ("TA400", "gateway", 4, 0, {}),
-        ("TA800", "gateway", 8, 0, {}),
-        ("TA1600", "gateway", 16, 0, {}),
-        ("TA2400", "gateway", 24, 0, {}),
-        ("TA3200", "gateway", 32, 0, {}),
+        ("TA100", "fxs", 1, 0, {}),
+        ("TA200", "fxs", 2, 0, {}),
+        ("TA400", "fxs", 4, 0, {}),
+        ("TA800", "fxs", 8, 0, {}),
+        ("TA1600", "fxs", 16, 0, {}),
+        ("TA2400", "fxs", 24, 0, {}),
+        ("TA3200", "fxs", 32, 0, {}),
     ],
 }
