@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from vendor_helpers import line, render
+from vendor_helpers import line, render, render_files
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog, _mac, _render
 
@@ -62,7 +62,7 @@ def test_secret_keys_mask_every_password_of_a_rendered_file(vendor):
 
 
 def test_two_models_sharing_a_common_file_get_one_file():
-    files, _ = render(
+    files = render_files(
         [
             {"mac": mac_for("yealink", 3), "model": "T53", "lines": [line(1)]},
             {"mac": mac_for("yealink", 4), "model": "T53W", "lines": [line(1)]},

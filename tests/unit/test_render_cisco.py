@@ -24,7 +24,7 @@ def values(content):
 
 
 def test_file_names(cp8841):
-    files, _ = cp8841
+    files = cp8841[0]
     assert sorted(files) == ["00562b043615.xml", "8841.xml"]
 
 
@@ -35,7 +35,7 @@ def test_model_file_points_at_the_mac_file_without_secrets(cp8841):
 
 
 def test_device_profile(cp8841):
-    files, _ = cp8841
+    files = cp8841[0]
     v = values(files["00562b043615.xml"].content)
     assert (v["Password_2_"], v["SIP_Transport_2_"], v["Proxy_2_"]) == ("Line2-s3cret", "TLS", "pbx.example.net:5061")
     assert (v["User_ID_1_"], v["Auth_ID_1_"], v["Display_Name_1_"]) == ("201", "201", "User 1 & Co <1>")

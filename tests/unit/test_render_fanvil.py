@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from vendor_helpers import ADMIN_PASSWORD, PROVISIONING_PASSWORD, bare, line, render, render_errors, ua_match, xml_root
+from vendor_helpers import ADMIN_PASSWORD, PROVISIONING_PASSWORD, bare, line, render_errors, render_files, ua_match, xml_root
 
 MAC = "0C-38-3E-07-E1-6C"
 
@@ -20,7 +20,7 @@ def x4u():
             {"type": "park", "value": "700", "index": 8},
         ],
     }
-    files, _ = render([device], timezone="Europe/Berlin")
+    files = render_files([device], timezone="Europe/Berlin")
     return files
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from vendor_helpers import ADMIN_PASSWORD, PROVISIONING_PASSWORD, bare, line, p_values, render, render_errors, ua_match
+from vendor_helpers import ADMIN_PASSWORD, PROVISIONING_PASSWORD, bare, line, p_values, render_errors, render_files, ua_match
 
 MAC = "c0:74:ad:0b:63:ee"
 
@@ -16,7 +16,7 @@ def grp2614():
         "lines": [line(1), line(2, transport="tcp"), line(3)],
         "keys": [{"type": "blf", "value": "201", "label": "Anna"}, {"type": "park", "value": "700", "line": 2, "index": 3}],
     }
-    files, _ = render([device], timezone="Europe/Berlin")
+    files = render_files([device], timezone="Europe/Berlin")
     return files
 
 
@@ -44,14 +44,14 @@ def test_device_settings(grp2614):
 
 
 def test_ht802_second_port_has_its_own_values():
-    files, _ = render([{"mac": "c0:74:ad:27:3a:10", "model": "HT802", "lines": [line(1), line(2)]}])
+    files = render_files([{"mac": "c0:74:ad:27:3a:10", "model": "HT802", "lines": [line(1), line(2)]}])
     p = p_values(files["cfgc074ad273a10.xml"].content, "gs_provision")
     assert (p["P35"], p["P34"]) == ("201", "Line1-s3cret")
     assert (p["P735"], p["P734"], p["P703"], p["P747"]) == ("202", "Line2-s3cret", "User 2 & Co <2>", "pbx.example.net:5060")
 
 
 def test_ht818_ports():
-    files, _ = render([{"mac": "c0:74:ad:27:3a:11", "model": "HT818", "lines": [line(n) for n in range(1, 9)]}])
+    files = render_files([{"mac": "c0:74:ad:27:3a:11", "model": "HT818", "lines": [line(n) for n in range(1, 9)]}])
     p = p_values(files["cfgc074ad273a11.xml"].content, "gs_provision")
     assert (p["P4060"], p["P4067"], p["P4127"], p["P4187"]) == ("201", "208", "Line8-s3cret", "User 8 & Co <8>")
     assert p["P47"] == "pbx.example.net:5060"

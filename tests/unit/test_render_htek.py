@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from vendor_helpers import ADMIN_PASSWORD, bare, line, p_values, render, render_errors, ua_match
+from vendor_helpers import ADMIN_PASSWORD, bare, line, p_values, render_errors, render_files, ua_match
 
 MAC = "00:1f:c1:1c:22:a9"
 
@@ -21,7 +21,7 @@ def uc924():
             {"type": "park", "value": "700", "index": 28},
         ],
     }
-    files, _ = render([device], timezone="Asia/Kolkata")
+    files = render_files([device], timezone="Asia/Kolkata")
     return files
 
 

@@ -27,7 +27,7 @@ def attributes(content, root_tag, element):
 
 
 def test_file_names(vvx450):
-    files, _ = vvx450
+    files = vvx450[0]
     assert sorted(files) == [
         "000000000000.cfg",
         "0004f2e2e753-autoprov.cfg",
@@ -49,7 +49,7 @@ def test_master_files_name_the_config_files(vvx450):
 
 
 def test_device_file(vvx450):
-    files, _ = vvx450
+    files = vvx450[0]
     content = files["0004f2e2e753-autoprov.cfg"].content
     reg = attributes(content, "polycomConfig", "reg")
     assert reg["reg.2.auth.password"] == "Line2-s3cret" and reg["reg.2.server.1.transport"] == "TCPOnly"

@@ -33,13 +33,13 @@ def setting(root, name, idx=None):
 
 
 def test_file_names(d785):
-    files, _ = d785
+    files = d785[0]
     assert sorted(files) == ["000413922D24.xml", "snomD785-000413922D24.htm"]
     assert files["000413922D24.xml"].secret and not files["snomD785-000413922D24.htm"].secret
 
 
 def test_settings(d785):
-    files, _ = d785
+    files = d785[0]
     root = xml_root(files["000413922D24.xml"].content, "settings")
     assert setting(root, "user_pass", 2) == "Line2-s3cret"
     assert setting(root, "user_host", 2) == "pbx2.example.net:5060;transport=tcp"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from vendor_helpers import ADMIN_PASSWORD, PROVISIONING_PASSWORD, assert_no_secrets, bare, line, render, ua_match
+from vendor_helpers import ADMIN_PASSWORD, PROVISIONING_PASSWORD, assert_no_secrets, bare, line, render, render_files, ua_match
 
 MAC = "00:15:65:4a:a9:37"
 
@@ -43,13 +43,13 @@ def t46s():
 
 
 def test_file_names_are_the_ones_the_phone_requests(t46s):
-    files, _ = t46s
+    files = t46s[0]
     assert sorted(files) == ["001565" + "4aa937.boot", "0015654aa937.cfg", "y000000000066.cfg"]
     assert files["0015654aa937.cfg"].secret and not files["y000000000066.cfg"].secret
 
 
 def test_device_file_carries_accounts_keys_and_secrets(t46s):
-    files, _ = t46s
+    files = t46s[0]
     values = parse(files["0015654aa937.cfg"].content)
     assert values["account.2.password"] == "Line2-s3cret"
     assert values["account.2.sip_server.1.transport_type"] == "2"
@@ -68,7 +68,7 @@ def test_device_file_carries_accounts_keys_and_secrets(t46s):
 
 
 def test_boot_file_includes_the_model_file_then_the_mac_file(t46s):
-    files, _ = t46s
+    files = t46s[0]
     assert parse(files["0015654aa937.boot"].content)["include"] == ["y000000000066.cfg", "0015654aa937.cfg"]
 
 
@@ -93,13 +93,13 @@ def test_model_file_has_settings_and_no_secret(t46s):
     [("T31G", "y000000000123.cfg"), ("T33G", "y000000000124.cfg"), ("T54W", "y000000000096.cfg"), ("W70B", "y000000000146.cfg")],
 )
 def test_three_digit_codes_give_twelve_digits(model, name):
-    files, _ = render([{"mac": "80:5e:c0:00:00:01", "model": model, "lines": [line(1)]}])
+    files = render_files([{"mac": "80:5e:c0:00:00:01", "model": model, "lines": [line(1)]}])
     assert name in files
     assert parse(files["805ec0000001.boot"].content)["include"][0] == name
 
 
 def test_zone_without_daylight_saving():
-    files, _ = render([{"mac": MAC, "model": "T42S", "lines": [line(1)]}], timezone="Asia/Kolkata")
+    files = render_files([{"mac": MAC, "model": "T42S", "lines": [line(1)]}], timezone="Asia/Kolkata")
     values = parse(files["y000000000067.cfg"].content)
     assert values["local_time.time_zone"] == "+5:30" and values["local_time.summer_time"] == "0"
 

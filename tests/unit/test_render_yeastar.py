@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from vendor_helpers import ADMIN_PASSWORD, line, render, xml_root
+from vendor_helpers import ADMIN_PASSWORD, line, render_files, xml_root
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog
 
 
 def test_ports_and_settings():
-    files, _ = render([{"mac": "f4:b5:49:01:02:03", "model": "TA1600", "lines": [line(n) for n in range(1, 17)]}])
+    files = render_files([{"mac": "f4:b5:49:01:02:03", "model": "TA1600", "lines": [line(n) for n in range(1, 17)]}])
     assert list(files) == ["cfgf4b549010203.xml"] and files["cfgf4b549010203.xml"].secret
     root = xml_root(files["cfgf4b549010203.xml"].content, "ta")
     ports = root.findall("fxs")

@@ -54,6 +54,10 @@ def render(devices, **setting_overrides):
     return files, secrets
 
 
+def render_files(devices, **setting_overrides):
+    return render(devices, **setting_overrides)[0]
+
+
 def render_errors(devices, **setting_overrides):
     wanted = settings(**setting_overrides)
     checked, problems = _devices.check_devices("pbx1", devices, wanted)
