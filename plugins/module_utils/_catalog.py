@@ -11,6 +11,9 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog_da
 
 METHODS = ("pnp", "dhcp", "rps")
 
+# Every programmable-key type a template can be asked for; each vendor lists the ones it supports.
+KEY_TYPES = tuple(data.KEY_TYPES)
+
 # What each PBX-level autoprov_method makes available (the reference PBX's rule).
 METHODS_AVAILABLE = {
     "pnp": ("pnp", "dhcp"),
@@ -42,7 +45,7 @@ def _compile_vendor(key, raw):
         secret_keys=tuple(re.compile(p) for p in raw.get("secret_keys", ())),
         files=tuple(dict({"scope": "device", "secret": False}, **f) for f in raw["files"]),
         languages=dict(raw.get("languages", {})),
-        key_types=tuple(raw.get("key_types", ("line", "blf", "speeddial", "park", "intercom", "dtmf", "url"))),
+        key_types=tuple(raw.get("key_types", KEY_TYPES)),
     )
 
 

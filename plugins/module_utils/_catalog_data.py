@@ -37,7 +37,7 @@ from __future__ import annotations
 
 # A MAC in any of the notations vendors send (compare after removing : and -).
 _MAC = r"(?P<mac>(?:[0-9A-Fa-f]{2}[:-]?){5}[0-9A-Fa-f]{2})"
-_ALL_KEYS = ["line", "blf", "speeddial", "park", "intercom", "dtmf", "url"]
+KEY_TYPES = ["line", "blf", "speeddial", "park", "intercom", "dtmf", "url"]
 
 
 def _xml_secret(*elements):
@@ -76,7 +76,7 @@ VENDORS = {
             "tr": "Turkish",
             "ru": "Russian",
         },
-        "key_types": _ALL_KEYS,
+        "key_types": KEY_TYPES,
     },
     "fanvil": {
         "name": "Fanvil",
@@ -244,7 +244,7 @@ VENDORS = {
             "tr": "Turkish",
             "ru": "Russian",
         },
-        "key_types": _ALL_KEYS,
+        "key_types": KEY_TYPES,
     },
     "yeastar": {
         "name": "Yeastar",

@@ -17,7 +17,6 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
 DEVICE_FIELDS = ("mac", "model", "vendor", "method", "lines", "keys", "vars", "description", "serial", "pin", "auth")
 LINE_FIELDS = ("extension", "secret", "display_name", "label", "auth_user", "server", "port", "transport", "voicemail")
 KEY_FIELDS = ("type", "value", "label", "line", "index")
-KEY_TYPES = ("line", "blf", "speeddial", "park", "intercom", "dtmf", "url")
 TRANSPORTS = ("udp", "tcp", "tls")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -226,8 +225,11 @@ def _check_keys(problems, pos, mac, item, model, line_count):
             continue
         _unknown_fields(problems, pos, mac, where, key, KEY_FIELDS)
         kind = key.get("type", "blf")
-        if kind not in KEY_TYPES:
-            problems.error(pos, mac, where + "type", "%r; valid: %s" % (kind, ", ".join(KEY_TYPES)))
+        supported = catalog.VENDORS[model.vendor].key_types
+        if kind not in supported:
+            problems.error(
+                pos, mac, where + "type", "%r; valid for %s: %s" % (kind, catalog.VENDORS[model.vendor].name, ", ".join(supported))
+            )
         value = _check_text(problems, pos, mac, where + "value", key.get("value"), required=kind != "line")
         index = key.get("index", number)
         if not isinstance(index, int) or isinstance(index, bool) or not 1 <= index <= max(model.keys, 1):

@@ -65,7 +65,7 @@ def test_key_checks():
     keys = [{"type": "laser", "value": "1"}, {"type": "blf", "value": "102", "line": 3}, {"type": "blf", "index": 1, "value": "103"}]
     ignored, problems = check([phone(keys=keys)])
     text = "\n".join(problems.errors)
-    assert "keys[0].type: 'laser'; valid: line, blf" in text
+    assert "keys[0].type: 'laser'; valid for Yealink: line, blf" in text
     assert "keys[1].line: 3; this device has lines 1-1" in text
     assert "keys[2].index: key 1 is set twice" in text
 

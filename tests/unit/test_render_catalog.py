@@ -97,12 +97,6 @@ def test_every_vendor_is_complete():
         assert vendor.user_agent is not None and vendor.user_agent.groupindex.keys() >= {"model", "firmware"}, key
         assert set(vendor.methods) <= set(_catalog.METHODS) and vendor.files and vendor.secret_keys, key
         assert (vendor.rps is None) == ("rps" not in vendor.methods), key
-        assert set(vendor.key_types) <= set(_render_key_types()), key
+        assert set(vendor.key_types) <= set(_catalog.KEY_TYPES), key
         assert {"en", "de", "fr"} <= set(vendor.languages), key
         assert all(p == p.lower() for p in vendor.pnp_names) and (("pnp" in vendor.methods) == bool(vendor.pnp_names)), key
-
-
-def _render_key_types():
-    from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices
-
-    return _devices.KEY_TYPES

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from vendor_helpers import ADMIN_PASSWORD, PROVISIONING_PASSWORD, bare, line, render_errors, render_files, ua_match, xml_root
+from vendor_helpers import ADMIN_PASSWORD, PROVISIONING_PASSWORD, bare, check_errors, line, render_files, ua_match, xml_root
 
 MAC = "0C-38-3E-07-E1-6C"
 
@@ -53,8 +53,9 @@ def test_accounts_keys_and_settings(x4u):
 
 
 def test_unsupported_key_type_is_an_error_naming_device_and_key():
-    errors = render_errors([{"mac": MAC, "model": "X4U", "lines": [line(1)], "keys": [{"type": "url", "value": "http://x/"}]}])
-    assert len(errors) == 1 and "0c:38:3e:07:e1:6c" in errors[0] and "key 1: type url" in errors[0]
+    device = {"mac": MAC, "model": "X4U", "lines": [line(1)], "keys": [{"type": "url", "value": "http://x/"}]}
+    errors = check_errors([device])
+    assert errors == ["pbx1: device %s (autoprov_devices[0]): keys[0].type: 'url'; valid for Fanvil: line, blf, speeddial, park" % MAC]
 
 
 def test_user_agent():

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from vendor_helpers import ADMIN_PASSWORD, PROVISIONING_PASSWORD, assert_no_secrets, line, render, render_errors, ua_match, xml_root
+from vendor_helpers import (
+    ADMIN_PASSWORD,
+    PROVISIONING_PASSWORD,
+    assert_no_secrets,
+    check_errors,
+    line,
+    render,
+    ua_match,
+    xml_root,
+)
 
 MAC = "00:04:f2:e2:e7:53"
 
@@ -79,8 +88,8 @@ def test_site_file_has_time_language_and_no_secret(vvx450):
 
 
 def test_speed_dial_is_refused():
-    errors = render_errors([{"mac": MAC, "model": "VVX450", "lines": [line(1)], "keys": [{"type": "speeddial", "value": "1"}]}])
-    assert len(errors) == 1 and "00:04:f2:e2:e7:53" in errors[0] and "speeddial" in errors[0]
+    errors = check_errors([{"mac": MAC, "model": "VVX450", "lines": [line(1)], "keys": [{"type": "speeddial", "value": "1"}]}])
+    assert len(errors) == 1 and "keys[0].type: 'speeddial'; valid for Poly: line, blf, park" in errors[0]
 
 
 def test_user_agent_names_the_model():

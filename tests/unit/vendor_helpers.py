@@ -65,6 +65,11 @@ def render_errors(devices, **setting_overrides):
     return _render.Renderer([str(TEMPLATES)]).render("pbx1", checked, wanted)[2]
 
 
+def check_errors(devices, **setting_overrides):
+    """The validation errors for devices (before any rendering)."""
+    return _devices.check_devices("pbx1", devices, settings(**setting_overrides))[1].errors
+
+
 def xml_root(content, tag):
     root = ElementTree.fromstring(content.encode("utf-8"))
     assert root.tag == tag, root.tag
