@@ -27,7 +27,8 @@ class Reply:
 
 
 def json_reply(status, body, headers=None):
-    return Reply(status, json.dumps(body).encode(), "application/json", headers)
+    """A JSON answer; 204 carries no body (a body would poison the kept-alive connection)."""
+    return Reply(status, b"" if status == 204 else json.dumps(body).encode(), "application/json", headers)
 
 
 class FakeRps:
