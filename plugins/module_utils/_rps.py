@@ -78,7 +78,9 @@ def check_devices(client, devices):
             continue
         for field in client.device_fields_required:
             if not device.get(field):
-                problems.append("%s (%s).%s: %s needs %s" % (where, _mac.fmt(mac, "colon"), field, client.vendor, client.device_fields_help))
+                problems.append(
+                    "%s (%s).%s: %s needs %s" % (where, _mac.fmt(mac, "colon"), field, client.vendor, client.device_fields_help)
+                )
         seen[mac] = (where, device)
     if problems:
         raise InputError(problems)

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils._rps_base import Client, Found, RpsError, absent, expect_json, split_auth, url_with_auth
+from ansible_collections.pbxops.autoprov.plugins.module_utils._rps_base import (
+    Client,
+    Found,
+    RpsError,
+    absent,
+    expect_json,
+    split_auth,
+    url_with_auth,
+)
 
 try:
     import mohawk

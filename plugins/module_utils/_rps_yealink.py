@@ -101,7 +101,9 @@ class YealinkClient(Client):
             if others:
                 for item in self._post("device/checkRegistered", {"macs": others}) or []:
                     if item.get("registered"):
-                        found[item["mac"].lower()] = Found("foreign", message=item.get("msg") or "device/checkRegistered: registered by another enterprise")
+                        found[item["mac"].lower()] = Found(
+                            "foreign", message=item.get("msg") or "device/checkRegistered: registered by another enterprise"
+                        )
         return {mac: found.get(mac, absent()) for mac in macs}
 
     def _ensure_server(self, target):

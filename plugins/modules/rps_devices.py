@@ -203,7 +203,9 @@ results:
       description: The MAC, colon notation.
       type: str
     action:
-      description: V(registered), V(updated) (moved to the URL), V(unregistered), V(unchanged) or V(failed); in check mode what would happen.
+      description:
+        - V(registered), V(updated) (moved to the URL), V(unregistered), V(unchanged) or V(failed).
+        - In check mode, what would happen.
       type: str
     before:
       description: The URL the MAC pointed at in this account before, or null.

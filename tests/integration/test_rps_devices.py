@@ -20,13 +20,48 @@ URL_PASSWORD = "phones-http-S3cr3t"
 
 # vendor -> (fake, api path, credentials, two MACs of the vendor, a MAC the vendor refuses, HTTP creds supported)
 VENDORS = {
-    "yealink": (YealinkFake, "", {"key_id": "yl-key-id", "secret": "yl-secret-Zq8p"}, ["00:15:65:aa:00:01", "80:5e:c0:aa:00:02"], "00:0b:82:00:00:09", True),
-    "snom": (SnomFake, "/api/v1", {"key_id": "sraps-key-id", "secret": "sraps-secret-Hk4v"}, ["00:04:13:aa:00:01", "00:04:13:aa:00:02"], "00:15:65:00:00:09", True),
-    "fanvil": (FanvilFake, "/xmlrpc.php", {"username": "fanvil-user", "password": "fanvil-pass-W3x"}, ["0c:38:3e:aa:00:01", "00:a8:59:aa:00:02"], "00:15:65:00:00:09", False),
-    "gigaset": (GigasetFake, "/apxml/rpc.do", {"username": "gigaset-user", "password": "gigaset-pass-R7n"}, ["7c:2f:80:aa:00:01", "7c:2f:80:aa:00:02"], "7c:2f:80:aa:00:09", True),
-    "htek": (HtekFake, "/index.php/xmlrpc", {"username": "htek-user", "password": "htek-pass-M2c"}, ["00:1f:c1:aa:00:01", "00:1f:c1:aa:00:02"], "00:15:65:00:00:09", True),
+    "yealink": (
+        YealinkFake,
+        "",
+        {"key_id": "yl-key-id", "secret": "yl-secret-Zq8p"},
+        ["00:15:65:aa:00:01", "80:5e:c0:aa:00:02"],
+        "00:0b:82:00:00:09",
+        True,
+    ),
+    "snom": (
+        SnomFake,
+        "/api/v1",
+        {"key_id": "sraps-key-id", "secret": "sraps-secret-Hk4v"},
+        ["00:04:13:aa:00:01", "00:04:13:aa:00:02"],
+        "00:15:65:00:00:09",
+        True,
+    ),
+    "fanvil": (
+        FanvilFake,
+        "/xmlrpc.php",
+        {"username": "fanvil-user", "password": "fanvil-pass-W3x"},
+        ["0c:38:3e:aa:00:01", "00:a8:59:aa:00:02"],
+        "00:15:65:00:00:09",
+        False,
+    ),
+    "gigaset": (
+        GigasetFake,
+        "/apxml/rpc.do",
+        {"username": "gigaset-user", "password": "gigaset-pass-R7n"},
+        ["7c:2f:80:aa:00:01", "7c:2f:80:aa:00:02"],
+        "7c:2f:80:aa:00:09",
+        True,
+    ),
+    "htek": (
+        HtekFake,
+        "/index.php/xmlrpc",
+        {"username": "htek-user", "password": "htek-pass-M2c"},
+        ["00:1f:c1:aa:00:01", "00:1f:c1:aa:00:02"],
+        "00:15:65:00:00:09",
+        True,
+    ),
     "poly": (PolyFake, "/v1", {"api_key": "poly-api-key-T9s"}, ["00:04:f2:aa:00:01", "64:16:7f:aa:00:02"], "00:15:65:00:00:09", True),
-}  # fmt: skip
+}
 PINS = {"7c:2f:80:aa:00:01": "A1B2", "7c:2f:80:aa:00:02": "C3D4", "7c:2f:80:aa:00:09": "E5F6", "7c:2f:80:aa:00:03": "G7H8"}
 
 
@@ -204,7 +239,12 @@ def test_bad_input_and_public_url_rule_send_nothing(tmp_path, fake, rps_tls):
             t("credentials in the url", url="https://phones:pw@pbx.example.net/p/"),
             t("bad mac", devices=[dict(mac="00:15:65:zz:00:01", pin="A1B2"), dict(mac="7c:2f:80:aa:00:01")]),
             t("duplicate mac", devices=[dict(mac="7c:2f:80:aa:00:01", pin="A1B2"), dict(mac="7C2F80AA0001", pin="A1B2")]),
-            t("vpn phones allowed", url="https://10.20.30.40/p/", allow_private_url=True, devices=devices("gigaset", ["7c:2f:80:aa:00:03"])),
+            t(
+                "vpn phones allowed",
+                url="https://10.20.30.40/p/",
+                allow_private_url=True,
+                devices=devices("gigaset", ["7c:2f:80:aa:00:03"]),
+            ),
         ),
     )
     expect = {

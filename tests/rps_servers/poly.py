@@ -114,7 +114,10 @@ class PolyFake(FakeRps):
             return json_reply(400, {"message": "Unknown profile %s" % profile})
         device = self.devices.get(mac.lower())
         if create and device is not None:
-            return json_reply(409, {"message": "Device is registered with a different account"} if "owner" in device else {"message": "Device already exists"})
+            return json_reply(
+                409,
+                {"message": "Device is registered with a different account"} if "owner" in device else {"message": "Device already exists"},
+            )
         if not create:
             problem = self.check_ours(mac)
             if problem:

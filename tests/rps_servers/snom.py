@@ -53,7 +53,9 @@ class SnomFake(FakeRps):
         if request.method == "GET" and path == "%s/tokens/%s" % (api, self.key_id):
             return json_reply(200, {"id": self.key_id, "links": {"company": "%s%s/companies/%s" % (self.base, api, self.company)}})
         if request.method == "GET" and path == "%s/companies/%s" % (api, self.company):
-            return json_reply(200, {"uuid": self.company, "links": {"endpoints": "%s%s/companies/%s/endpoints/" % (self.base, api, self.company)}})
+            return json_reply(
+                200, {"uuid": self.company, "links": {"endpoints": "%s%s/companies/%s/endpoints/" % (self.base, api, self.company)}}
+            )
         prefix = "%s/companies/%s/endpoints/" % (api, self.company)
         if not path.startswith(prefix):
             return json_reply(404, {"message": "Not found"})

@@ -99,7 +99,9 @@ class YealinkFake(FakeRps):
         return getattr(self, action.replace("/", "_"))(body)
 
     def page(self, items, body):
-        return self.ok({"skip": body["skip"], "limit": body["limit"], "total": len(items), "data": items[body["skip"] : body["skip"] + body["limit"]]})
+        return self.ok(
+            {"skip": body["skip"], "limit": body["limit"], "total": len(items), "data": items[body["skip"] : body["skip"] + body["limit"]]}
+        )
 
     def server_list(self, body):
         return self.page([{"id": i, **{k: v for k, v in s.items() if k != "password"}} for i, s in sorted(self.servers.items())], body)
