@@ -31,7 +31,7 @@ def call(http, url, method, params, auth):
         raise RpsError("%s: HTTP %s %s: %s" % (method, response.status_code, response.reason, response.text[:200]))
     try:
         defused_fromstring(response.content)
-        (result,), _ = xmlrpc.client.loads(response.content)
+        (result,), _method = xmlrpc.client.loads(response.content)
     except xmlrpc.client.Fault as fault:
         raise RpsError("%s: the RPS answered with fault %s: %s" % (method, fault.faultCode, fault.faultString))
     except (DefusedXmlException, ValueError, TypeError, xmlrpc.client.ResponseError) as exc:

@@ -35,6 +35,7 @@ attributes:
   platform:
     platforms: posix
   idempotent:
+    description: Can run again with the same input and changes nothing the second time.
     support: full
     details: >-
       Yealink and Poly never show the stored HTTP password back; a password change alone is pushed with
@@ -45,7 +46,7 @@ requirements:
   - mohawk (for V(snom))
   - defusedxml (for V(fanvil), V(gigaset), V(htek))
 notes:
-  - Runs where the task runs; use C(delegate_to: localhost) (and C(run_once) per account) so the calls leave from the controller.
+  - "Runs where the task runs; use C(delegate_to: localhost) (and C(run_once) per account) so the calls leave from the controller."
 options:
   vendor:
     description:
@@ -229,8 +230,9 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac, _rps, _rps_base, _rps_snom, _rps_xmlrpc
 
-NEEDS = {"snom": ("mohawk", _rps_snom.HAS_MOHAWK), "fanvil": ("defusedxml", _rps_xmlrpc.HAS_DEFUSEDXML)}
-NEEDS["gigaset"] = NEEDS["htek"] = NEEDS["fanvil"]
+# Libraries only some vendors need: vendor -> (library, importable).
+XML_RPC = ("defusedxml", _rps_xmlrpc.HAS_DEFUSEDXML)
+NEEDS = {"snom": ("mohawk", _rps_snom.HAS_MOHAWK), "fanvil": XML_RPC, "gigaset": XML_RPC, "htek": XML_RPC}
 
 ARGUMENT_SPEC = dict(
     vendor=dict(type="str", required=True),

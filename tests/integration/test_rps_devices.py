@@ -126,7 +126,10 @@ def by_mac(result):
 def test_register_rerun_change_unregister(tmp_path, fake, rps_tls):
     vendor = fake.__class__.__name__[:-4].lower()
     macs = VENDORS[vendor][3]
-    t = lambda name, **kw: task(name, vendor, fake, rps_tls, **kw)  # noqa: E731
+
+    def t(name, **options):
+        return task(name, vendor, fake, rps_tls, **options)
+
     run = run_playbook(
         tmp_path,
         play(
@@ -228,7 +231,10 @@ def test_stall_timeout_and_untrusted_certificate(tmp_path, fake, rps_tls):
 
 @pytest.mark.parametrize("fake", ["gigaset"], indirect=True)
 def test_bad_input_and_public_url_rule_send_nothing(tmp_path, fake, rps_tls):
-    t = lambda name, **kw: task(name, "gigaset", fake, rps_tls, ignore_errors=True, **kw)  # noqa: E731
+
+    def t(name, **options):
+        return task(name, "gigaset", fake, rps_tls, ignore_errors=True, **options)
+
     run = run_playbook(
         tmp_path,
         play(

@@ -70,8 +70,7 @@ class FakeRps:
             self.faults.append(("status", status, headers))
 
     def stall_next(self, count=1):
-        for _ in range(count):
-            self.faults.append(("stall", None, None))
+        self.faults.extend([("stall", None, None)] * count)
 
     def vendor_mac(self, mac):
         return mac.lower()[:6] in self.ouis
@@ -95,7 +94,7 @@ class Request:
         value = self.headers.get("Authorization", "")
         if not value.startswith("Basic "):
             return None, None
-        user, _, password = base64.b64decode(value[6:]).decode("utf-8").partition(":")
+        user, _sep, password = base64.b64decode(value[6:]).decode("utf-8").partition(":")
         return user, password
 
 

@@ -65,7 +65,7 @@ class YealinkFake(FakeRps):
                 return "Content-MD5 does not match the body"
             lines.append("Content-MD5:" + md5)
         lines += ["X-Ca-Key:" + h["X-Ca-Key"], "X-Ca-Nonce:" + h["X-Ca-Nonce"], "X-Ca-Timestamp:" + h["X-Ca-Timestamp"]]
-        path, _, query = request.path.partition("?")
+        path, query = (request.path.split("?", 1) + [""])[:2]
         lines.append(path.lstrip("/"))
         if query:
             lines.append("&".join(sorted(query.split("&"))))
