@@ -138,3 +138,19 @@ def test_http_timeout_is_reported_not_raised_raw(poly):
     with pytest.raises(_rps_base.RpsError, match=r"no answer within 0.3s, 2 attempts"):
         http.request("GET", poly.base + "/v1/profiles")
     assert http.stats["timeouts"] == 2
+
+
+def test_client_resolution_through_the_catalog_rps_key(monkeypatch):
+    from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog
+
+    assert _rps.client_for("Yealink").vendor == "yealink"
+    assert _rps.client_for("gigaset").vendor == "gigaset"  # not in the catalog: the client registry by name
+    no_rps = _catalog.VENDORS["yealink"]._replace(key="acme", name="Acme", rps=None, pnp_names=())
+    renamed = _catalog.VENDORS["yealink"]._replace(key="snomish", name="Snomish", rps="snom", pnp_names=())
+    monkeypatch.setitem(_catalog.VENDORS, "acme", no_rps)
+    monkeypatch.setitem(_catalog.VENDORS, "snomish", renamed)
+    assert _rps.client_for("snomish").vendor == "snom"
+    with pytest.raises(_rps.InputError, match="not provisioned through an RPS"):
+        _rps.client_for("acme")
+    with pytest.raises(_rps.InputError, match="has no RPS client; valid: fanvil, gigaset, htek, poly, snom, yealink"):
+        _rps.client_for("nokia")
