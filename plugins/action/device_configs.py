@@ -11,7 +11,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog as catalog
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _render
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _render, _urls
 from ansible_collections.pbxops.autoprov.plugins.module_utils._device_configs_spec import ARGUMENT_SPEC, SETTINGS
 from ansible_collections.pbxops.autoprov.plugins.module_utils._filesync import MANIFEST
 
@@ -48,7 +48,7 @@ class ActionModule(ActionBase):
         errors = self._check_settings(host, args)
         settings = {name: args[name] for name in SETTINGS}
         settings["server_url"], settings["provisioning_username"], settings["provisioning_password"] = (
-            _render.split_url_credentials(args["server_url"]) if args["server_url"] else (None, None, None)
+            _urls.split_credentials(args["server_url"]) if args["server_url"] else (None, None, None)
         )
         devices, problems = _devices.check_devices(
             host, args["devices"], settings, args["method"], self._fleet(task_vars) if args["fleet_check"] else None
@@ -108,7 +108,7 @@ class ActionModule(ActionBase):
             if not args["server_url"]:
                 errors.append("%s: server_url: missing; the devices need the provisioning URL (autoprov_server_url)" % host)
         if args["server_url"] and not _URL.match(args["server_url"]):
-            shown = _render.split_url_credentials(args["server_url"])[0] if "@" in args["server_url"] else args["server_url"]
+            shown = _urls.split_credentials(args["server_url"])[0] if "@" in args["server_url"] else args["server_url"]
             errors.append("%s: server_url: %r is not a URL; use http(s)://host[:port]/path/ or tftp://host/" % (host, shown))
         if args["vlan"] is not None and not 1 <= args["vlan"] <= 4094:
             errors.append("%s: vlan: %r; valid: 1-4094" % (host, args["vlan"]))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from types import SimpleNamespace
-from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog as catalog
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac, _timezone
@@ -27,19 +26,6 @@ MASK = "********"
 
 # Settings whose values are secrets wherever they appear.
 SECRET_SETTINGS = ("admin_password", "user_password", "provisioning_password")
-
-
-def split_url_credentials(url):
-    """(url without user:password@, username, password) — credentials go only into device files."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url, None, None
-    host = parts.hostname or ""
-    if ":" in host:
-        host = "[%s]" % host
-    netloc = host + (":%d" % parts.port if parts.port else "")
-    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return clean, parts.username, parts.password
 
 
 def _xml_escape_always(name):

@@ -23,6 +23,7 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils import (
     _rps_poly,
     _rps_snom,
     _rps_yealink,
+    _urls,
 )
 
 try:
@@ -133,7 +134,7 @@ def check_public_url(url, has_auth, allow_private, allow_plain_http):
         problems.append(
             "url: %s is plain HTTP without authentication; phones fetch it across the internet, so anyone could read "
             "the configs. Use https://, or set url_username/url_password, or allow_plain_http: true to accept the risk"
-            % _rps_base.split_auth(url)[0]
+            % _urls.split_credentials(url)[0]
         )
     host = parts.hostname
     try:

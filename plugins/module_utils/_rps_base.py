@@ -15,7 +15,7 @@ import hashlib
 import random
 import time
 from collections import namedtuple
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 try:
     import requests
@@ -47,28 +47,6 @@ class RpsError(Exception):
 
 def absent():
     return Found("absent")
-
-
-def url_with_auth(url, username, password):
-    """The URL with user:password@ in it, for vendors that keep HTTP credentials only inside the URL."""
-    if not username:
-        return url
-    parts = urlsplit(url)
-    userinfo = quote(username, safe="")
-    if password:
-        userinfo += ":" + quote(password, safe="")
-    return urlunsplit((parts.scheme, "%s@%s" % (userinfo, parts.netloc.rpartition("@")[2]), parts.path, parts.query, parts.fragment))
-
-
-def split_auth(url):
-    """(url without userinfo, username, password) of a URL a vendor gave back."""
-    if not url:
-        return url, None, None
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url, None, None
-    bare = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, parts.fragment))
-    return bare, parts.username, parts.password
 
 
 def server_name_for(url, username=None, prefix="autoprov"):

@@ -10,7 +10,8 @@ kept per device; changing it means deregister, then register.
 from __future__ import annotations
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _rps_xmlrpc as rpc
-from ansible_collections.pbxops.autoprov.plugins.module_utils._rps_base import Client, Found, RpsError, absent, split_auth, url_with_auth
+from ansible_collections.pbxops.autoprov.plugins.module_utils._rps_base import Client, Found, RpsError, absent
+from ansible_collections.pbxops.autoprov.plugins.module_utils._urls import split_credentials, with_credentials
 
 
 class GigasetClient(Client):
@@ -33,7 +34,7 @@ class GigasetClient(Client):
         for mac in macs:
             ok, answer = self._call("autoprov.checkDevice", self.mac_id(mac))
             if ok and isinstance(answer, dict):
-                url, username, password = split_auth(answer.get("url"))
+                url, username, password = split_credentials(answer.get("url"))
                 found[mac] = Found("ours", url=url, username=username, password=password, message=answer.get("provider"))
             elif str(answer).startswith("mac_not_found:"):
                 found[mac] = absent()
@@ -47,7 +48,7 @@ class GigasetClient(Client):
 
     def register(self, macs, target, found):
         errors = {}
-        url = url_with_auth(target.url, target.username, target.password)
+        url = with_credentials(target.url, target.username, target.password)
         for mac in macs:
             if found[mac].state == "ours":
                 ok, text = self._call("autoprov.deregisterDevice", self.mac_id(mac))

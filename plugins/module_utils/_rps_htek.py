@@ -10,7 +10,8 @@ MAC on the server named for the target URL is known to be right.
 from __future__ import annotations
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _rps_xmlrpc as rpc
-from ansible_collections.pbxops.autoprov.plugins.module_utils._rps_base import Client, Found, RpsError, absent, url_with_auth
+from ansible_collections.pbxops.autoprov.plugins.module_utils._rps_base import Client, Found, RpsError, absent
+from ansible_collections.pbxops.autoprov.plugins.module_utils._urls import with_credentials
 
 
 class HtekClient(Client):
@@ -56,7 +57,7 @@ class HtekClient(Client):
         return found
 
     def register(self, macs, target, found):
-        ok, text = self._call("redirect.addServer", target.server_name, url_with_auth(target.url, target.username, target.password))
+        ok, text = self._call("redirect.addServer", target.server_name, with_credentials(target.url, target.username, target.password))
         if not ok and "exist" not in text.lower():
             raise RpsError("redirect.addServer %s: %s" % (target.server_name, text))
         errors = {}

@@ -16,9 +16,8 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils._rps_base import (
     RpsError,
     absent,
     expect_json,
-    split_auth,
-    url_with_auth,
 )
+from ansible_collections.pbxops.autoprov.plugins.module_utils._urls import split_credentials, with_credentials
 
 try:
     import mohawk
@@ -74,7 +73,7 @@ class SnomClient(Client):
         for mac in macs:
             response = self._call("GET", self._endpoints_url() + mac)
             if response.status_code == 200:
-                url, username, password = split_auth(expect_json(response, "endpoint %s" % mac).get("provisioning_url"))
+                url, username, password = split_credentials(expect_json(response, "endpoint %s" % mac).get("provisioning_url"))
                 found[mac] = Found("ours", url=url, username=username, password=password)
             elif response.status_code == 404:
                 found[mac] = absent()
@@ -88,7 +87,7 @@ class SnomClient(Client):
 
     def register(self, macs, target, found):
         errors = {}
-        url = url_with_auth(target.url, target.username, target.password)
+        url = with_credentials(target.url, target.username, target.password)
         for mac in macs:
             payload = {"mac": mac, "autoprovisioning_enabled": True, "provisioning_url": url}
             response = self._call("PUT", self._endpoints_url() + mac, payload)

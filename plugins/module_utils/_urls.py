@@ -12,7 +12,7 @@ only where a caller asks (vendors that take them there).
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 SCHEMES = ("http", "https", "tftp", "ftp", "ftps")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
@@ -46,6 +46,26 @@ def provisioning_url(base, token=None, username=None, password=None):
     if ":" in host:
         host = "[%s]" % host
     netloc = host + (":%d" % port if port else "")
-    if username:
-        netloc = "%s%s@%s" % (quote(username, safe=""), ":" + quote(password, safe="") if password else "", netloc)
-    return urlunsplit((parts.scheme.lower(), netloc, path, "", ""))
+    return with_credentials(urlunsplit((parts.scheme.lower(), netloc, path, "", "")), username, password)
+
+
+def with_credentials(url, username, password):
+    """The URL with user:password@ (quoted) in it, for vendors that take HTTP credentials only there."""
+    if not username:
+        return url
+    parts = urlsplit(url)
+    userinfo = quote(username, safe="") + (":" + quote(password, safe="") if password else "")
+    return urlunsplit((parts.scheme, "%s@%s" % (userinfo, parts.netloc.rpartition("@")[2]), parts.path, parts.query, parts.fragment))
+
+
+def split_credentials(url):
+    """(url without user:password@, username, password), the credentials unquoted; (url, None, None) without."""
+    if not url:
+        return url, None, None
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None, None
+    bare = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, parts.fragment))
+    username = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return bare, username, password

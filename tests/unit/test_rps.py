@@ -11,7 +11,7 @@ from rps_servers.common import Request
 from rps_servers.poly import PolyFake
 from rps_servers.yealink import YealinkFake
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _rps, _rps_base, _rps_yealink
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _rps, _rps_base, _rps_yealink, _urls
 
 Found, Target = _rps_base.Found, _rps_base.Target
 TARGET = Target("https://pbx.example.net/p/", "phones", "pw", "autoprov-x")
@@ -96,9 +96,9 @@ def test_plan():
 
 
 def test_url_credentials_roundtrip_and_scrubber():
-    url = _rps_base.url_with_auth("https://pbx.example.net:8443/p/?x=1", "ph one", "p@ss:w/rd")
+    url = _urls.with_credentials("https://pbx.example.net:8443/p/?x=1", "ph one", "p@ss:w/rd")
     assert url == "https://ph%20one:p%40ss%3Aw%2Frd@pbx.example.net:8443/p/?x=1"
-    assert _rps_base.split_auth(url) == ("https://pbx.example.net:8443/p/?x=1", "ph%20one", "p%40ss%3Aw%2Frd")
+    assert _urls.split_credentials(url) == ("https://pbx.example.net:8443/p/?x=1", "ph one", "p@ss:w/rd")
     assert _rps.Scrubber(["p@ss:w/rd", None, "ab"])("x p@ss:w/rd ab") == "x ******** ab"
 
 
