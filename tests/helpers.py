@@ -184,3 +184,60 @@ def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
             return value
         time.sleep(interval)
     raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+
+
+def netns_python(ns, directory):
+    """A Python interpreter that runs inside network namespace `ns` (a wrapper script in `directory`).
+
+    Give it as ansible_python_interpreter of a local-connection host and every
+    module of that host runs in the namespace: see netns_inventory().
+    """
+    path = Path(directory) / ("python-in-%s" % ns)
+    path.write_text('#!/bin/sh\nexec ip netns exec %s %s "$@"\n' % (ns, VENV_BIN / "python"))
+    path.chmod(0o755)
+    return path
+
+
+def netns_inventory(ns, directory, host="dhcp-server", hostvars=None):
+    """An inventory whose one host is namespace `ns`, reached with a local connection."""
+    variables = {"ansible_connection": "local", "ansible_python_interpreter": str(netns_python(ns, directory))}
+    variables.update(hostvars or {})
+    return {"all": {"hosts": {host: variables}}}
+
+
+def dhcp_request(netns, ns, ifname, workdir, codes=(66,), vendor_class=None, mac=None, timeout=10):
+    """One DHCP exchange by the real ISC client (dhclient) on `ifname` in namespace `ns`.
+
+    Returns {"ip": str, "env": {...}, "options": {code: bytes}} with the exact
+    bytes of each option in `codes` (requested under raw names, so nothing is
+    stripped), or None when no lease came. The interface gets no address.
+    """
+    work = Path(workdir) / ("dhclient-%s" % uuid.uuid4().hex[:6])
+    work.mkdir(parents=True)
+    if mac:
+        sh("ip", "-n", ns, "link", "set", "dev", ifname, "address", mac)
+    conf = ["timeout %d;" % timeout, "retry 1;", "initial-interval 1;"]
+    conf += ["option raw%d code %d = array of unsigned integer 8;" % (c, c) for c in codes]
+    if vendor_class:
+        conf.append('send vendor-class-identifier "%s";' % vendor_class)
+    conf.append("request subnet-mask, routers, domain-name, domain-name-servers, dhcp-lease-time, %s;" % ", ".join("raw%d" % c for c in codes))
+    (work / "dhclient.conf").write_text("\n".join(conf) + "\n")
+    script = work / "script.sh"
+    script.write_text('#!/bin/sh\nenv > "%s/env.$reason"\n' % work)
+    script.chmod(0o755)
+    pid_file = work / "pid"
+    proc = sh(
+        "ip", "netns", "exec", ns, "dhclient", "-1", "-cf", work / "dhclient.conf", "-sf", script,
+        "-lf", work / "leases", "-pf", pid_file, ifname, check=False, timeout=timeout + 10,
+    )  # fmt: skip
+    if pid_file.exists():  # dhclient stays in the background once it has a lease
+        try:
+            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+        except (ValueError, ProcessLookupError):
+            pass
+    env_file = work / "env.BOUND"
+    if proc.returncode != 0 or not env_file.exists():
+        return None
+    env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    options = {c: bytes(int(b) for b in env["new_raw%d" % c].split()) for c in codes if "new_raw%d" % c in env}
+    return {"ip": env.get("new_ip_address"), "env": env, "options": options}

@@ -46,6 +46,8 @@ class CallbackModule(CallbackBase):
             "seconds": round(time.monotonic() - self._task_started.get(result._task._uuid, time.monotonic()), 4),
             "result": json.loads(self._dump_results(result._result, indent=None, keep_invocation=True)),
         }
+        if "diff" in result._result:  # _dump_results drops it; tests assert on diffs too
+            record["result"]["diff"] = result._result["diff"]
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
 
