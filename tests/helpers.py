@@ -220,7 +220,8 @@ def dhcp_request(netns, ns, ifname, workdir, codes=(66,), vendor_class=None, mac
     conf += ["option raw%d code %d = array of unsigned integer 8;" % (c, c) for c in codes]
     if vendor_class:
         conf.append('send vendor-class-identifier "%s";' % vendor_class)
-    conf.append("request subnet-mask, routers, domain-name, domain-name-servers, dhcp-lease-time, %s;" % ", ".join("raw%d" % c for c in codes))
+    raw = ", ".join("raw%d" % c for c in codes)
+    conf.append("request subnet-mask, routers, domain-name, domain-name-servers, dhcp-lease-time, %s;" % raw)
     (work / "dhclient.conf").write_text("\n".join(conf) + "\n")
     script = work / "script.sh"
     script.write_text('#!/bin/sh\nenv > "%s/env.$reason"\n' % work)

@@ -287,7 +287,7 @@ def _insert_in_block(text, block, include):
         return text[: block.close_at] + include + " " + text[block.close_at :]
     indent = None
     for stmt in block.block:
-        line_start, _ = line_bounds(text, stmt.start)
+        line_start = line_bounds(text, stmt.start)[0]
         if not text[line_start : stmt.start].strip():
             indent = text[line_start : stmt.start]
     if indent is None:

@@ -239,7 +239,7 @@ class KeaEdit:
 
     def _next_id(self, d4):
         ids = [s.get("id") for _p, s in self._subnets() if isinstance(s.get("id"), int)]
-        return max(ids + [sum(1 for _ in self._subnets())]) + 1
+        return max(ids + [len(list(self._subnets()))]) + 1
 
     def _sync_created_subnet(self, d4, existing):
         scope = self.scope
@@ -401,8 +401,11 @@ class ApiPlan(Plan):
         return self.before != self.after
 
     def diffs(self):
-        dump = lambda v: json.dumps(_masked(v), indent=2) + "\n"  # noqa: E731
-        return [dict(before_header=self.label, after_header=self.label, before=dump(self.before), after=dump(self.after))]
+        return [dict(before_header=self.label, after_header=self.label, before=_dump(self.before), after=_dump(self.after))]
+
+
+def _dump(config):
+    return json.dumps(_masked(config), indent=2) + "\n"
 
 
 def _masked(value):

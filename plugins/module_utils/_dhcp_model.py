@@ -208,6 +208,25 @@ def vendor_slug(vendor_class):
 
 
 def _parse_pool(index, text, network):
+    pool, problem = _pool_range(index, text)
+    if problem:
+        raise ScopeError([problem])
+    where = "pools[%d]" % index
+    inner_first, inner_last = network.first, network.last
+    if network.prefixlen <= 30:  # the network and broadcast addresses are never handed out
+        inner_first, inner_last = inner_first + 1, inner_last - 1
+    if pool.first < inner_first or pool.last > inner_last:
+        raise ScopeError(
+            [
+                "%s: %s is not inside the subnet %s; valid addresses are %s-%s"
+                % (where, _range_text(pool), network, IPAddress(inner_first), IPAddress(inner_last))
+            ]
+        )
+    return pool
+
+
+def _pool_range(index, text):
+    """(IPRange, None) or (None, the problem)."""
     where = "pools[%d]" % index
     try:
         if "/" in text:
@@ -221,23 +240,13 @@ def _parse_pool(index, text, network):
             if first is None or last is None:
                 raise ValueError
             if first > last:
-                raise ScopeError(["%s: %r starts after it ends" % (where, text)])
+                return None, "%s: %r starts after it ends" % (where, text)
             pool = IPRange(first, last)
         else:
             raise ValueError
     except (AddrFormatError, ValueError, TypeError):
-        raise ScopeError(["%s: %r is not a pool; write FIRST-LAST (10.0.0.100-10.0.0.199) or a CIDR block in the subnet" % (where, text)])
-    inner_first, inner_last = network.first, network.last
-    if network.prefixlen <= 30:  # the network and broadcast addresses are never handed out
-        inner_first, inner_last = inner_first + 1, inner_last - 1
-    if pool.first < inner_first or pool.last > inner_last:
-        raise ScopeError(
-            [
-                "%s: %s is not inside the subnet %s; valid addresses are %s-%s"
-                % (where, _range_text(pool), network, IPAddress(inner_first), IPAddress(inner_last))
-            ]
-        )
-    return pool
+        return None, "%s: %r is not a pool; write FIRST-LAST (10.0.0.100-10.0.0.199) or a CIDR block in the subnet" % (where, text)
+    return pool, None
 
 
 def _range_text(pool):
@@ -335,9 +344,9 @@ def build_scope(params):
                     "%s: only with create: true (the PBX is the DHCP server); on a third-party server dhcp_scope "
                     "changes nothing but the provisioning options of the existing subnet" % field
                 )
-    elif present and not pools:
+    elif present and not params.get("pools"):
         problems.append("pools: the PBX as DHCP server (create: true) needs at least one pool, e.g. [%s]" % _example_pool(network))
-    if present and not create and not options:
+    if present and not create and url is None and not params.get("options"):
         problems.append("provisioning_url or options: nothing to add to the subnet; give provisioning_url (option 66) or options")
     if problems:
         raise ScopeError(problems)
@@ -396,6 +405,6 @@ def _pool_conflicts(pools, routers, pbx_address):
 
 
 def _example_pool(network):
-    first = network.first + (100 if network.size > 256 else max(2, network.size // 2))
+    first = network.first + (100 if network.size >= 256 else max(2, network.size // 2))
     last = min(network.last - 1, first + 99)
     return "%s-%s" % (IPAddress(first), IPAddress(last))

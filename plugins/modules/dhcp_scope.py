@@ -29,7 +29,7 @@ description:
 author: pbxops maintainers (@pbxops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.files
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -40,14 +40,17 @@ attributes:
     platforms: posix
   action:
     support: full
-  safe_file_operations:
-    support: full
-  idempotent:
-    support: full
+    details: The action plugin checks the scope on the controller (netaddr) before the module runs on the DHCP host.
+  async:
+    support: none
   bypass_host_loop:
     support: none
-  vault:
-    support: none
+  idempotent:
+    description: When run twice with the same parameters, the second run reports no change.
+    support: full
+  safe_file_operations:
+    description: Files are written atomically (temporary file and rename) and keep their mode and owner.
+    support: full
 options:
   backend:
     description: The DHCP server software.

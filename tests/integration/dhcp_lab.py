@@ -82,9 +82,12 @@ dhcp-host=02:99:41:00:00:05,10.99.41.50
 %(second)s"""
 DNSMASQ_SECOND = "dhcp-range=set:second,10.99.42.100,10.99.42.150,255.255.255.0,10m  # the second site subnet\n"
 
+AGENT_USER, AGENT_PASSWORD = "autoprov", "Agent-S3cret-7f2c"
 CTRL_AGENT = """{ "Control-agent": { "http-host": "127.0.0.1", "http-port": 8000,
+  "authentication": { "type": "basic", "realm": "kea", "clients": [ { "user": "%(user)s", "password": "%(password)s" } ] },
   "control-sockets": { "dhcp4": { "socket-type": "unix", "socket-name": "%(dir)s/kea4.sock" } } } }
 """
+AGENT_URL = "http://127.0.0.1:8000/"
 
 
 class Lab:
@@ -95,7 +98,7 @@ class Lab:
         self.srv, self.cli = netns.add("srv"), netns.add("cli")
         self.if_a, self.cli_a = netns.wire(self.srv, SERVER_A + "/24", self.cli, None)
         self.if_b, self.cli_b = netns.wire(self.srv, SERVER_B + "/24", self.cli, None)
-        self.pid_files, self.handles = [], []
+        self.pid_files, self.handles, self.outputs = [], [], []
         self.env = dict(os.environ, KEA_PIDFILE_DIR=str(self.dir), KEA_LOCKFILE_DIR=str(self.dir))
         values = dict(if_a=self.if_a, if_b=self.if_b, dir=self.dir)
         template, second = {
@@ -135,23 +138,29 @@ class Lab:
 
     def start(self):
         if self.backend == "kea":
-            self.netns.popen(self.srv, ["kea-dhcp4", "-c", self.config], env=self.env, stdout=self._log("kea.log"), stderr=subprocess.STDOUT)
+            log = self._log("kea.log")
+            self.netns.popen(self.srv, ["kea-dhcp4", "-c", self.config], env=self.env, stdout=log, stderr=subprocess.STDOUT)
             self.pid_file = Path(wait_for(lambda: glob.glob(str(self.dir / "*.kea-dhcp4.pid")), what="Kea's pid file")[0])
-            wait_for(lambda: (self.dir / "kea4.sock").exists(), what="Kea's control socket")
+            wait_for((self.dir / "kea4.sock").exists, what="Kea's control socket")
         else:
             self.netns.run(self.srv, [str(self.restart_script)])
-            wait_for(lambda: self.pid_file.exists(), what="the server's pid file")
+            wait_for(self.pid_file.exists, what="the server's pid file")
         return self
 
     def start_agent(self):
-        (self.dir / "ca.json").write_text(CTRL_AGENT % dict(dir=self.dir))
+        (self.dir / "ca.json").write_text(CTRL_AGENT % dict(dir=self.dir, user=AGENT_USER, password=AGENT_PASSWORD))
         self.netns.popen(
             self.srv, ["kea-ctrl-agent", "-c", self.dir / "ca.json"], env=self.env, stdout=self._log("ca.log"), stderr=subprocess.STDOUT
         )
-        probe = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H", "Content-Type: application/json",
-                 "-d", '{"command":"list-commands"}', "http://127.0.0.1:8000/"]  # fmt: skip
-        wait_for(lambda: self.netns.run(self.srv, probe, check=False).stdout == "200", what="the Kea control agent")
-        return "http://127.0.0.1:8000/"
+        probe = ["-o", "/dev/null", "-w", "%{http_code}"]
+        wait_for(lambda: self.agent_call("list-commands", probe).stdout == "200", what="the Kea control agent")
+        return AGENT_URL
+
+    def agent_call(self, command, extra=()):
+        """curl to the control agent, as its own admin would."""
+        body = '{"command": "%s", "service": ["dhcp4"]}' % command
+        argv = ["curl", "-s", "-u", "%s:%s" % (AGENT_USER, AGENT_PASSWORD), "-X", "POST", "-H", "Content-Type: application/json"]
+        return self.netns.run(self.srv, argv + list(extra) + ["-d", body, AGENT_URL], check=False)
 
     def _log(self, name):
         handle = open(self.dir / name, "ab")
@@ -193,7 +202,9 @@ class Lab:
     def run(self, args, check=False, diff=True):
         play = [{"hosts": "all", "gather_facts": False, "tasks": [{"name": "scope", "pbxops.autoprov.dhcp_scope": args}]}]
         flags = (["--check"] if check else []) + (["--diff"] if diff else [])
-        return run_playbook(self.dir / "ansible", play, inventory=netns_inventory(self.srv, self.dir), args=flags)
+        run = run_playbook(self.dir / "ansible", play, inventory=netns_inventory(self.srv, self.dir), args=flags)
+        self.outputs.append(run.output + "".join(p.read_text() for p in (self.dir / "ansible").glob("results-*.jsonl")))
+        return run
 
     # -- the client
 
@@ -212,4 +223,3 @@ class Lab:
         if self.dropin_dir.exists():
             found.update({"dropin/" + p.name: p.read_bytes() for p in sorted(self.dropin_dir.iterdir()) if not p.name.endswith("~")})
         return found
-
