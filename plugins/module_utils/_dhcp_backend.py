@@ -38,10 +38,11 @@ class DhcpError(Exception):
 class Plan:
     """What a change does: new text per file (None: delete the file) next to the old text (None: absent)."""
 
-    def __init__(self):
+    def __init__(self, mask=None):
         self.files = {}
         self.old = {}
         self.notes = []
+        self.mask = mask or (lambda text: text)  # hides secrets of the server's config in diffs
 
     def set_file(self, path, old, new):
         if old != new:
@@ -54,7 +55,7 @@ class Plan:
 
     def diffs(self):
         return [
-            dict(before_header=path, after_header=path, before=self.old[path] or "", after=self.files[path] or "")
+            dict(before_header=path, after_header=path, before=self.mask(self.old[path] or ""), after=self.mask(self.files[path] or ""))
             for path in sorted(self.files)
         ]
 

@@ -44,6 +44,7 @@ DHCPD_NAMES = {
 }
 _KNOWN_CODES = {name: code for code, name in DHCPD_NAMES.items()}
 _KNOWN_CODES.update({"routers": 3, "domain-name-servers": 6})
+_SECRET = re.compile(r'(\bsecret\s+)("(?:[^"\\]|\\.)*"|[^\s;]+)')
 _TOKEN = re.compile(r'\s+|#[^\n]*|"(?:[^"\\]|\\.)*"|[{};]|[^\s{};"#]+')
 
 
@@ -137,6 +138,11 @@ def option_line(option):
     else:  # codes dhcpd does not know take bytes
         text = ":".join(option["hex"][i : i + 2] for i in range(0, len(option["hex"]), 2))
     return "option %s %s;" % (name, text)
+
+
+def mask_secrets(text):
+    """The config text with TSIG key secrets (key { secret …; }) hidden."""
+    return _SECRET.sub(r'\1"********"', text)
 
 
 def vendor_condition(vendor_class):
@@ -247,7 +253,7 @@ class IscDhcpd(FileBackend):
         include = 'include "%s";' % self.dropin
         ours = self._ours(statements)
         new = dict(texts)
-        plan = Plan()
+        plan = Plan(mask=mask_secrets)
         old_dropin = read_text(self.dropin)
         if self.scope["state"] == "absent":
             for stmt in sorted(ours, key=lambda s: -s.start):

@@ -18,6 +18,7 @@ import copy
 import ipaddress
 import json
 import os
+import re
 import socket
 import time
 
@@ -305,6 +306,13 @@ class KeaEdit:
 
 # -- Kea by its config file --------------------------------------------------------------
 
+_SECRET_VALUE = re.compile(r'("[^"]*(?:password|secret)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I)
+
+
+def mask_secrets(text):
+    """The config text with the values of password and secret keys (lease database, hooks) hidden."""
+    return _SECRET_VALUE.sub(r'\1"********"', text)
+
 
 def load_texts(path):
     """The config file and every file it includes: {path: text}."""
@@ -334,7 +342,7 @@ class KeaFile(FileBackend):
             notes = KeaEdit(self.scope, doc, self.config_file).run()
         except jsonc.JsoncError as exc:
             raise DhcpError("cannot edit %s: %s" % (self.config_file, exc))
-        plan = Plan()
+        plan = Plan(mask=mask_secrets)
         plan.notes = notes
         for path in texts:
             plan.set_file(path, texts[path], doc.texts[path])

@@ -22,6 +22,7 @@ except ImportError:  # pragma: no cover - reported by the action plugin
     HAS_NETADDR = False
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_spec import OPTION_TYPES
+from ansible_collections.pbxops.autoprov.plugins.module_utils._urls import SCHEMES as _URL_SCHEMES
 
 OptionDef = namedtuple("OptionDef", "code name type")
 
@@ -59,7 +60,6 @@ _TEXT_FORBIDDEN = ('"', "\\")
 _VENDOR_CLASS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/+()-]{0,63}$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
 _URL_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
-_URL_SCHEMES = ("http", "https", "tftp", "ftp", "ftps")
 _HEX = re.compile(r"^[0-9A-Fa-f]{2}([:\s-]?[0-9A-Fa-f]{2})*$")
 _CIDR = re.compile(r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")
 

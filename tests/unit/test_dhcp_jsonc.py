@@ -100,7 +100,7 @@ _space = st.sampled_from(["", " ", "\n", "\n    ", "  // note\n  ", " /* c */ ",
 @st.composite
 def configs(draw):
     """A Kea-like document with a subnet whose option-data may be missing, empty or filled, in varied layout."""
-    s = [draw(_space) for _ in range(12)]
+    s = [draw(_space) for _index in range(12)]
     items = draw(st.lists(st.sampled_from(['{ "name": "routers", "data": "10.0.0.1" }', '{"code": 150, "data": "0A"}']), max_size=3))
     options = ""
     shape = draw(st.sampled_from(["missing", "array"]))
