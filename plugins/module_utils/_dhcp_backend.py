@@ -15,7 +15,10 @@ Standard library only: this runs on the DHCP server's host.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import fcntl
+import hashlib
 import os
 import shlex
 import signal
@@ -174,6 +177,26 @@ def _tail(rc, out, err, limit=1500):
     return ("rc=%s: %s" % (rc, text[-limit:])).strip()
 
 
+@contextlib.contextmanager
+def exclusive(name, timeout=120.0):
+    """One dhcp_scope at a time per server config on this host (plays with forks may target one server for many subnets)."""
+    path = os.path.join(tempfile.gettempdir(), "pbxops-autoprov-dhcp-%s.lock" % hashlib.sha256(name.encode()).hexdigest()[:16])
+    with open(path, "a") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise DhcpError("another dhcp_scope task has held %s for %d seconds; giving up" % (name, timeout))
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 # -- the service --------------------------------------------------------------------------
 
 
@@ -321,6 +344,11 @@ class Backend:
     def subnet(self):
         return self.scope["subnet"]
 
+    @property
+    def lock_name(self):
+        """What concurrent runs must not change at the same time."""
+        raise NotImplementedError
+
     def plan(self):
         raise NotImplementedError
 
@@ -336,6 +364,10 @@ class FileBackend(Backend):
     def __init__(self, params, scope, runner):
         super().__init__(params, scope, runner)
         self.config_file = params.get("config_file") or self.default_config
+
+    @property
+    def lock_name(self):
+        return os.path.realpath(self.config_file)
 
     def check_argv(self):
         raise NotImplementedError

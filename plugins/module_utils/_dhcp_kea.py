@@ -435,6 +435,10 @@ class KeaAgent(Backend):
         super().__init__(params, scope, runner)
         self.url = params["control_agent_url"]
 
+    @property
+    def lock_name(self):
+        return self.url
+
     def _call(self, command, arguments=None):
         body = {"command": command, "service": ["dhcp4"]}
         if arguments is not None:

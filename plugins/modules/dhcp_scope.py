@@ -214,6 +214,8 @@ options:
     description: Internal, set by the action plugin. Do not set it in a task.
     type: dict
 notes:
+  - Runs for the same server config on one host wait for each other (a lock in the temporary directory), so a play
+    with forks may add many subnets to one server.
   - The option values go out byte for byte as given, except that dnsmasq always ends options 66 and 67 with a NUL
     byte (its fix for old PXE ROMs, which no setting turns off); see C(docs/dhcp.md).
   - Kea through the control agent - C(config-write) saves the running config, so the file loses its comments and
@@ -298,7 +300,7 @@ rolled_back:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_backend import DhcpError, Runner
+from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_backend import DhcpError, Runner, exclusive
 from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_dnsmasq import Dnsmasq
 from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_isc import IscDhcpd
 from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_kea import KeaAgent, KeaFile
@@ -319,12 +321,13 @@ def main():
     result = dict(changed=False, backend=module.params["backend"], subnet=scope["subnet"], files=[], backups=[], notes=[])
     try:
         backend = backend_for(module.params, scope, Runner(module))
-        plan = backend.plan()
-        result.update(changed=plan.changed, files=sorted(plan.files), notes=plan.notes)
-        if module._diff:
-            result["diff"] = plan.diffs()
-        if plan.changed and not module.check_mode:
-            result["backups"] = backend.apply(plan)
+        with exclusive(backend.lock_name):
+            plan = backend.plan()
+            result.update(changed=plan.changed, files=sorted(plan.files), notes=plan.notes)
+            if module._diff:
+                result["diff"] = plan.diffs()
+            if plan.changed and not module.check_mode:
+                result["backups"] = backend.apply(plan)
     except DhcpError as exc:
         result.update(exc.details)
         module.fail_json(msg=exc.msg, **result)

@@ -221,3 +221,23 @@ def test_bad_input_changes_nothing(lab_for):
     assert msg.startswith("host dhcp-server: dhcp_scope (dnsmasq, subnet 10.99.41.0/24)"), msg
     assert "provisioning_url" in msg and "pools[1]" in msg and "10.99.41.1-10.99.41.254" in msg, msg
     assert lab.files() == {lab.config.name: lab.original}
+
+
+def test_many_subnets_of_one_server_in_one_play(lab_for):
+    """Two PBXes update the same dnsmasq at the same time (forks); one change is rolled back, the other must survive that."""
+    from helpers import netns_python, run_playbook
+
+    lab = lab_for("dnsmasq")
+    python = str(netns_python(lab.srv, lab.dir))
+    failing = lab.service(health_command=["sh", "-c", "sleep 1; exit 1"])
+    local = {"ansible_connection": "local", "ansible_python_interpreter": python}
+    hosts = {
+        "pbx-a": dict(local, subnet=NET_A, url=URL, service=failing),
+        "pbx-b": dict(local, subnet=NET_B, url=URL + "b/", service=lab.service()),
+    }
+    args = dict(lab.args(), subnet="{{ subnet }}", provisioning_url="{{ url }}", service="{{ service }}")
+    play = [{"hosts": "all", "gather_facts": False, "tasks": [{"name": "scope", "pbxops.autoprov.dhcp_scope": args}]}]
+    run = run_playbook(lab.dir / "many", play, inventory={"all": {"hosts": hosts}})
+    assert run.task("scope", "pbx-a")["status"] == "failed" and run.task("scope", "pbx-b")["status"] == "ok", run.output
+    assert 66 not in lab.request()["options"], "pbx-a's change was rolled back"
+    assert lab.request(side="b", mac=None)["options"][66] == sent("dnsmasq", URL + "b/"), "pbx-b's change survived the rollback"
