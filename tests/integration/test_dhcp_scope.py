@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from pathlib import Path
 
 import pytest
 from dhcp_lab import AGENT_PASSWORD, AGENT_USER, DYNAMIC_MAC, NET_A, NET_B, RESERVED_IP, URL, Lab
@@ -241,3 +242,44 @@ def test_many_subnets_of_one_server_in_one_play(lab_for):
     assert run.task("scope", "pbx-a")["status"] == "failed" and run.task("scope", "pbx-b")["status"] == "ok", run.output
     assert 66 not in lab.request()["options"], "pbx-a's change was rolled back"
     assert lab.request(side="b", mac=None)["options"][66] == sent("dnsmasq", URL + "b/"), "pbx-b's change survived the rollback"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(subnet="192.0.2.0/24", provisioning_url="http://192.0.2.10/p/"),
+        dict(subnet="203.0.113.0/24", create=True, pools=["203.0.113.100-203.0.113.150"], provisioning_url="http://203.0.113.10/p/"),
+    ],
+    ids=["third-party", "create"],
+)
+def test_kea_edits_debians_stock_config(tmp_path, params):
+    """The packaged kea-dhcp4.conf (comments, example classes, subnets without ids): Kea accepts our edit, absent restores it."""
+    import shutil
+    import subprocess
+
+    from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_kea import KeaFile
+    from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_model import build_scope
+
+    stock = "/etc/kea/kea-dhcp4.conf"
+    if not shutil.which("kea-dhcp4") or not Path(stock).exists():
+        pytest.skip("needs Debian's kea-dhcp4-server")
+    path = tmp_path / "kea-dhcp4.conf"
+    shutil.copy(stock, path)
+    original = path.read_text()
+    options = [{"code": 160, "value": "http://192.0.2.10/poly/", "vendor_class": "Polycom"}]
+
+    class Runner:
+        def run(self, argv, cwd=None):
+            return 0, "", ""
+
+        def which(self, name):
+            return name
+
+    def plan(**scope):
+        return KeaFile({"config_file": str(path), "service": {}}, build_scope(scope), Runner()).plan().files[str(path)]
+
+    path.write_text(plan(options=options, **params))
+    check = subprocess.run(["kea-dhcp4", "-t", str(path)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout[-2000:]
+    path.write_text(plan(subnet=params["subnet"], state="absent"))
+    assert path.read_text() == original
