@@ -131,6 +131,7 @@ class KeaEdit:
         self.same = same
         self.tag = tag_name(scope)
         self.notes = []
+        self._require_created = False  # we created the subnet's require-client-classes (set by _sync_options)
 
     def _dhcp4(self):
         config = self.doc.value()
@@ -267,6 +268,7 @@ class KeaEdit:
         if names:
             element["require-client-classes"] = names
         element["user-context"] = {MARK: mark}
+        self.notes.append("the subnet %s has the Kea subnet id %d" % (scope["subnet"], element["id"]))
         self._replace(["Dhcp4"], "subnet4", self._owned_subnet, [element], created)
 
     def _owned_subnet(self, element):
@@ -286,7 +288,7 @@ class KeaEdit:
         created = "client-classes" not in d4 or any("client-classes" in (mark_of(c).get("created-keys") or []) for c in everyone_ours)
         wanted = []
         if not remove:
-            require_created = getattr(self, "_require_created", False) and not self.scope["create"]
+            require_created = self._require_created and not self.scope["create"]
             for vendor_class, options in sorted(self._vendor_groups().items()):
                 keys = [k for k, flag in (("client-classes", created), ("require-client-classes", require_created)) if flag]
                 mark = {"subnet": self.scope["subnet"], "vendor-class": vendor_class}
