@@ -200,6 +200,21 @@ def exclusive(name, timeout=120.0):
 # -- the service --------------------------------------------------------------------------
 
 
+def process_running(pid):
+    """True while the process runs; a zombie (exited, not yet reaped by its parent) does not count."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        with open("/proc/%d/stat" % pid, "r") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
 class Service:
     """How the DHCP server picks up a new config and how we tell it is healthy.
 
@@ -284,12 +299,8 @@ class Service:
             pid = self._pid()
             if pid is None:
                 return "no process id in %s" % self.spec["pid_file"]
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if not process_running(pid):
                 return "the process %d from %s is not running" % (pid, self.spec["pid_file"])
-            except PermissionError:
-                pass
             return None
         if self.spec.get("reload_command") or self.spec.get("restart_command"):
             return None  # nothing to watch but the health command

@@ -131,7 +131,9 @@ class Lab:
         self.restart_script.write_text(
             "#!/bin/sh\n"
             'pid=$(cat %s 2>/dev/null)\nif [ -n "$pid" ]; then kill "$pid" 2>/dev/null\n'
-            '  while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done\nfi\nexec %s\n' % (pid, start)
+            # a killed daemon stays a zombie until init reaps it: count that as gone
+            '  while kill -0 "$pid" 2>/dev/null && [ "$(cut -d" " -f3 /proc/$pid/stat 2>/dev/null)" != Z ]; do sleep 0.02; done\n'
+            'fi\nrm -f "%s"\nexec %s\n' % (pid, pid, start)
         )
         self.restart_script.chmod(0o755)
         self.pid_files.append(pid)
