@@ -234,21 +234,19 @@ class Service:
         return self.spec.get("manage", True)
 
     def check_usable(self):
-        """Fail before any change when the settings cannot reload this server."""
+        """Fail before any change when these settings could not reload the server, or restart it to roll back."""
         spec = self.spec
-        if not self.managed or spec.get("reload_command") or spec.get("restart_command"):
+        if not self.managed or spec.get("restart_command") or (spec.get("pid_file") and self.hup_reloads):
             return
         if spec.get("pid_file"):
-            if not self.hup_reloads:
-                raise DhcpError(
-                    "service.pid_file alone cannot reload %s (it re-reads its config only when restarted); give "
-                    "service.restart_command, or leave service empty to use systemd" % self.unit
-                )
-            return
+            raise DhcpError(
+                "service.pid_file alone cannot reload %s (it re-reads its config only when restarted); give "
+                "service.restart_command, or leave service empty to use systemd" % self.unit
+            )
         if not self.runner.which("systemctl"):
             raise DhcpError(
-                "service: no systemctl on this host; give service.reload_command and service.restart_command "
-                "(and service.pid_file), or service.manage: false to only write the config"
+                "service: no systemctl on this host; give service.restart_command (it also restarts the server after "
+                "a rollback) and service.pid_file, or service.manage: false to only write the config"
             )
 
     def _run(self, argv, what):

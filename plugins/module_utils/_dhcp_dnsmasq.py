@@ -159,7 +159,8 @@ class Dnsmasq(FileBackend):
 
     def __init__(self, params, scope, runner):
         super().__init__(params, scope, runner)
-        self.dropin_dir = params.get("dropin_dir") or os.path.join(os.path.dirname(self.config_file), "dnsmasq.pbxops-autoprov")
+        default_dir = os.path.join(os.path.dirname(self.config_file), "dnsmasq.pbxops-autoprov")
+        self.dropin_dir = os.path.normpath(params.get("dropin_dir") or default_dir)
         self.dropin = os.path.join(self.dropin_dir, dropin_name(scope, ".conf"))
         self.network = ipaddress.ip_network(scope["subnet"])
 
@@ -178,7 +179,7 @@ class Dnsmasq(FileBackend):
             todo.extend(files)
         while todo:
             path = todo.pop(0)
-            if path in texts or os.path.dirname(path) == self.dropin_dir:
+            if path in texts or os.path.dirname(os.path.normpath(path)) == self.dropin_dir:
                 continue
             text = read_text(path)
             if text is None:

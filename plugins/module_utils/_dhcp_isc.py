@@ -156,7 +156,7 @@ class IscDhcpd(FileBackend):
 
     def __init__(self, params, scope, runner):
         super().__init__(params, scope, runner)
-        self.dropin_dir = params.get("dropin_dir") or os.path.join(os.path.dirname(self.config_file), "pbxops-autoprov")
+        self.dropin_dir = os.path.normpath(params.get("dropin_dir") or os.path.join(os.path.dirname(self.config_file), "pbxops-autoprov"))
         self.dropin = os.path.join(self.dropin_dir, dropin_name(scope, ".conf"))
         self.network = ipaddress.ip_network(scope["subnet"])
 

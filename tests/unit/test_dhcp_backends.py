@@ -337,3 +337,10 @@ def test_diffs_hide_the_servers_own_secrets(tmp_path):
     text = DHCPD + 'key ddns { algorithm hmac-sha256; secret "TsigS3cret=="; }\n'
     _path, _backend, plan = dhcpd_plan(tmp_path, text, provisioning_url=URL)
     assert "TsigS3cret" not in json.dumps(plan.diffs())
+
+
+def test_a_reload_command_alone_needs_systemd_for_the_rollback():
+    with pytest.raises(DhcpError, match="service.restart_command .it also restarts the server after a rollback"):
+        Service({"reload_command": ["x"]}, "dnsmasq", False, FakeRunner()).check_usable()
+    Service({"reload_command": ["x"], "restart_command": ["y"]}, "dnsmasq", False, FakeRunner()).check_usable()
+    Service({"manage": False}, "dnsmasq", False, FakeRunner()).check_usable()
