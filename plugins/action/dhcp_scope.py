@@ -44,6 +44,9 @@ class ActionModule(ActionBase):
         args = validated.validated_parameters
         if args.get("scope"):
             return dict(failed=True, changed=False, msg="host %s: dhcp_scope: scope is set by the action plugin, not by a task" % host)
+        if args.get("provisioning_url") is None and args["state"] == "present" and task_vars.get("autoprov_server_url"):
+            # option 66 is the PBX's provisioning URL unless the task says otherwise
+            args["provisioning_url"] = str(self._templar.template(task_vars["autoprov_server_url"]))
         problems = backend_problems(args)
         try:
             scope = build_scope(args)
@@ -52,7 +55,7 @@ class ActionModule(ActionBase):
         if problems:
             where = "host %s: dhcp_scope (%s, subnet %s)" % (host, args["backend"], args["subnet"])
             return dict(failed=True, changed=False, msg="%s: %s" % (where, "; ".join(problems)), problems=problems)
-        module_args = dict(self._task.args, scope=scope)
+        module_args = dict(self._task.args, scope=scope, provisioning_url=args["provisioning_url"])
         result = self._execute_module(MODULE, module_args=module_args, task_vars=task_vars)
         if result.get("failed") and result.get("msg"):
             result["msg"] = "host %s: dhcp_scope (%s, subnet %s): %s" % (host, args["backend"], scope["subnet"], result["msg"])

@@ -75,8 +75,9 @@ options:
     default: false
   provisioning_url:
     description:
-      - Option 66, normally the PBX's C(autoprov_server_url). A URL (http, https, tftp, ftp, ftps) or a host name or
-        IPv4 address; no credentials (DHCP hands it to every client of the subnet).
+      - Option 66. A URL (http, https, tftp, ftp, ftps) or a host name or IPv4 address; no credentials (DHCP hands it
+        to every client of the subnet).
+      - Default - the host's C(autoprov_server_url) (the PBX's provisioning URL), when it is set.
     type: str
   options:
     description: Further options.

@@ -283,3 +283,16 @@ def test_kea_edits_debians_stock_config(tmp_path, params):
     assert check.returncode == 0, check.stdout[-2000:]
     path.write_text(plan(subnet=params["subnet"], state="absent"))
     assert path.read_text() == original
+
+
+def test_option_66_defaults_to_the_pbxs_provisioning_url(lab_for):
+    from helpers import netns_inventory, run_playbook
+
+    lab = lab_for("kea")
+    inventory = netns_inventory(
+        lab.srv, lab.dir, hostvars={"autoprov_server_url": "{{ base }}p/Zt4kq9/", "base": "http://10.99.41.1:8080/"}
+    )
+    play = [{"hosts": "all", "gather_facts": False, "tasks": [{"name": "scope", "pbxops.autoprov.dhcp_scope": lab.args(subnet=NET_A)}]}]
+    run = run_playbook(lab.dir / "default", play, inventory=inventory)
+    assert run.rc == 0, run.output
+    assert lab.request()["options"][66] == URL.encode()
