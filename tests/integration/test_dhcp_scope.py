@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import difflib
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from dhcp_lab import AGENT_PASSWORD, AGENT_USER, DYNAMIC_MAC, NET_A, NET_B, RESERVED_IP, URL, Lab
+from helpers import netns_inventory, netns_python, run_playbook
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_kea import KeaFile
+from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_model import build_scope
 
 pytestmark = pytest.mark.usefixtures("netns")
 
@@ -226,8 +232,6 @@ def test_bad_input_changes_nothing(lab_for):
 
 def test_many_subnets_of_one_server_in_one_play(lab_for):
     """Two PBXes update the same dnsmasq at the same time (forks); one change is rolled back, the other must survive that."""
-    from helpers import netns_python, run_playbook
-
     lab = lab_for("dnsmasq")
     python = str(netns_python(lab.srv, lab.dir))
     failing = lab.service(health_command=["sh", "-c", "sleep 1; exit 1"])
@@ -254,12 +258,6 @@ def test_many_subnets_of_one_server_in_one_play(lab_for):
 )
 def test_kea_edits_debians_stock_config(tmp_path, params):
     """The packaged kea-dhcp4.conf (comments, example classes, subnets without ids): Kea accepts our edit, absent restores it."""
-    import shutil
-    import subprocess
-
-    from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_kea import KeaFile
-    from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_model import build_scope
-
     stock = "/etc/kea/kea-dhcp4.conf"
     if not shutil.which("kea-dhcp4") or not Path(stock).exists():
         pytest.skip("needs Debian's kea-dhcp4-server")
@@ -286,8 +284,6 @@ def test_kea_edits_debians_stock_config(tmp_path, params):
 
 
 def test_option_66_defaults_to_the_pbxs_provisioning_url(lab_for):
-    from helpers import netns_inventory, run_playbook
-
     lab = lab_for("kea")
     inventory = netns_inventory(
         lab.srv, lab.dir, hostvars={"autoprov_server_url": "{{ base }}p/Zt4kq9/", "base": "http://10.99.41.1:8080/"}
