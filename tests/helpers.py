@@ -173,7 +173,34 @@ class Netns:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait(timeout=5)
         for ns in reversed(self.namespaces):
+            self._end_leftovers(ns)
             sh("ip", "netns", "del", ns, check=False)
+
+    @staticmethod
+    def _end_leftovers(ns):
+        """Processes still in a namespace we made (daemons a test started through a script) end with it, by PID."""
+        pids = [int(p) for p in sh("ip", "netns", "pids", ns, check=False).stdout.split()]
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            deadline = time.monotonic() + 2
+            while pids and time.monotonic() < deadline:
+                pids = [p for p in pids if _running(p)]
+                time.sleep(0.02)
+            if not pids:
+                return
+
+
+def _running(pid):
+    """True while pid runs; a zombie (ended, not yet reaped) counts as ended."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
@@ -205,7 +232,7 @@ def netns_inventory(ns, directory, host="dhcp-server", hostvars=None):
     return {"all": {"hosts": {host: variables}}}
 
 
-def dhcp_request(netns, ns, ifname, workdir, codes=(66,), vendor_class=None, mac=None, timeout=10):
+def dhcp_request(ns, ifname, workdir, codes=(66,), vendor_class=None, mac=None, timeout=10):
     """One DHCP exchange by the real ISC client (dhclient) on `ifname` in namespace `ns`.
 
     Returns {"ip": str, "env": {...}, "options": {code: bytes}} with the exact
@@ -224,20 +251,28 @@ def dhcp_request(netns, ns, ifname, workdir, codes=(66,), vendor_class=None, mac
     conf.append("request subnet-mask, routers, domain-name, domain-name-servers, dhcp-lease-time, %s;" % raw)
     (work / "dhclient.conf").write_text("\n".join(conf) + "\n")
     script = work / "script.sh"
-    script.write_text('#!/bin/sh\nenv > "%s/env.$reason"\n' % work)
+    script.write_text('#!/bin/sh\nenv > "%s/.env" && mv "%s/.env" "%s/env.$reason"\n' % (work, work, work))
     script.chmod(0o755)
-    pid_file = work / "pid"
-    proc = sh(
-        "ip", "netns", "exec", ns, "dhclient", "-1", "-cf", work / "dhclient.conf", "-sf", script,
-        "-lf", work / "leases", "-pf", pid_file, ifname, check=False, timeout=timeout + 10,
+    # In the foreground (-d) so that we hold its PID: it keeps running once bound, and we end it then.
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", ns, "dhclient", "-d", "-1", "-cf", str(work / "dhclient.conf"), "-sf", str(script),
+         "-lf", str(work / "leases"), "-pf", str(work / "pid"), ifname],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
-    if pid_file.exists():  # dhclient stays in the background once it has a lease
-        try:
-            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
-        except (ValueError, ProcessLookupError):
-            pass
     env_file = work / "env.BOUND"
-    if proc.returncode != 0 or not env_file.exists():
+    try:
+        deadline = time.monotonic() + timeout + 5
+        while not env_file.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+    if not env_file.exists():
         return None
     env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
     options = {c: bytes(int(b) for b in env["new_raw%d" % c].split()) for c in codes if "new_raw%d" % c in env}

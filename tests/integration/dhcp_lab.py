@@ -212,7 +212,7 @@ class Lab:
 
     def request(self, side="a", mac=RESERVED_MAC, vendor_class=None, codes=(66,)):
         ifname = self.cli_a if side == "a" else self.cli_b
-        lease = dhcp_request(self.netns, self.cli, ifname, self.dir, codes=codes, vendor_class=vendor_class, mac=mac)
+        lease = dhcp_request(self.cli, ifname, self.dir, codes=codes, vendor_class=vendor_class, mac=mac)
         assert lease is not None, "no lease on subnet %s; server log:\n%s" % (side, self.log())
         return lease
 
