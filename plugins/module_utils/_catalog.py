@@ -23,7 +23,7 @@ METHODS_AVAILABLE = {
 
 Vendor = namedtuple(
     "Vendor",
-    "key name oui_org user_agent pnp_names pnp_url methods rps secret_keys files languages key_types",
+    "key name oui_org user_agent pnp_names pnp_url resync_event methods rps secret_keys files languages key_types",
 )
 Model = namedtuple("Model", "vendor name kind lines keys code methods aliases note")
 
@@ -40,6 +40,7 @@ def _compile_vendor(key, raw):
         user_agent=re.compile(raw["user_agent"], re.I) if raw.get("user_agent") else None,
         pnp_names=tuple(raw.get("pnp_names", ())),
         pnp_url=raw.get("pnp_url", "{url}"),
+        resync_event=raw.get("resync_event", "check-sync;reboot=false"),
         methods=tuple(raw["methods"]),
         rps=raw.get("rps"),
         secret_keys=tuple(re.compile(p) for p in raw.get("secret_keys", ())),

@@ -14,6 +14,8 @@ VENDORS: one entry per vendor.
                   {mac}/{MAC} the device's MAC, bare lower/upper case
   methods         how its devices can find their config: pnp, dhcp, rps
   rps             the RPS client (rps_devices vendor) or None
+  resync_event    the SIP Event of the NOTIFY that makes a device fetch its config
+                  again (default check-sync;reboot=false)
   secret_keys     regexes that find secret values in rendered files, for masking
                   diffs of files we no longer have the secrets of; group "v" is
                   the value
@@ -192,6 +194,7 @@ VENDORS = {
         "user_agent": r"^FileTransport\s+Poly\w*-(?P<model>[A-Za-z]+_[A-Za-z]*\d+\w*)-UA/(?P<firmware>[\d.]+)",
         "pnp_names": [],
         "pnp_url": "{url}",
+        "resync_event": "check-sync",
         "methods": ["dhcp", "rps"],
         "rps": "poly",
         "secret_keys": [r"(?i)\b[\w.]*(?:password|passwd|pwd)\w*=\"(?P<v>[^\"]*)\""],
@@ -222,6 +225,7 @@ VENDORS = {
         "user_agent": r"^Cisco-CP-?(?P<model>\d{4}[A-Z]?)(?:-3PCC)?/(?P<firmware>[\w.-]+)(?:\s*\(" + _MAC + r"\))?",
         "pnp_names": [],
         "pnp_url": "{url}",
+        "resync_event": "resync",
         "methods": ["dhcp"],
         "rps": None,
         "secret_keys": [
