@@ -190,6 +190,17 @@ TRAVERSALS = [
 ]
 
 
+def test_without_credentials_secret_files_are_never_served(site):
+    site.start(auth=None, url="http://%s:8080%s" % (SERVER, TOKEN))
+    ua = user_agent("yealink", YEALINK)
+    status, _unused, body = site.curl(BASE + YEALINK + ".cfg", "-A", ua)
+    assert status == 403 and SIP_SECRET.encode() not in body
+    assert site.curl(BASE + YEALINK + ".cfg", "-A", ua, "-u", "prov:" + PASSWORD)[0] == 403
+    assert site.curl(BASE + YEALINK + ".boot", "-A", ua)[0] == 200  # no secret in it
+    rows = site.fetches(expect=lambda rows: len(rows) >= 3)
+    assert [r["reason"] for r in rows] == ["no_credentials", "no_credentials", None]
+
+
 def test_traversal_tricks_refused(site):
     site.start()
     raw = [("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % t).encode() for t in TRAVERSALS]

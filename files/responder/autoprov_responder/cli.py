@@ -53,7 +53,7 @@ def main(argv=None):
         for problem in problems:
             print("%s: %s" % (where, problem), file=sys.stderr)
         if settings.auth is None and not problems:
-            print("%s: note: auth not set; secret files are guarded only by User-Agent/MAC, allow-list and lockout" % where)
+            print("%s: note: auth not set; files that hold secrets will be refused (403)" % where)
         if not problems:
             print("%s: configuration OK" % where)
         return 2 if problems else 0

@@ -127,6 +127,9 @@ class ConfigHost:
             access.miss(fetch.source, rel, now)
             return (_error(400) if refused.reason == "bad_path" else _error(404)), refused.reason, None
         secret = entry is not None and entry.secret
+        if secret and self.auth is None:
+            # A file with SIP passwords is never served without credentials to check.
+            return _error(403), "no_credentials", None
         if self.auth is not None and (secret or self.auth.scope == "all"):
             credentials = self.auth.credentials_for(entry.mac if entry is not None else None)
             verdict = self.authenticator.check(request.headers.get("authorization"), request.method, request.target, credentials)

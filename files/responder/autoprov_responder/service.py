@@ -52,7 +52,7 @@ class Responder:
         manifests = ManifestWatcher(config.root, log)
         access = FileAccess(config, manifests, self.store, log)
         if config.auth is None:
-            log.event("warning", "no_auth", detail="secret files are guarded only by User-Agent/MAC, allow-list and lockout")
+            log.event("warning", "no_auth", detail="no credentials configured: files that hold secrets are refused")
         self.pnp = PnpService(config, manifests, self.store, log, self.loop)
         self.pnp.start()
         host = ConfigHost(config, access, log)
