@@ -76,7 +76,9 @@ class Store:
             raise StatusError("reading the status database: %s" % exc)
 
     def last_fetches(self):
-        return self._rows("SELECT mac, file, time, source, proto, firmware, model, user_agent, sha256 FROM last_fetches WHERE mac IS NOT NULL")
+        return self._rows(
+            "SELECT mac, file, time, source, proto, firmware, model, user_agent, sha256 FROM last_fetches WHERE mac IS NOT NULL"
+        )
 
     def devices_seen(self):
         return self._rows("SELECT * FROM devices_seen")
@@ -115,8 +117,13 @@ def report(inventory, manifest, store, now=None):
         pnp = {row["mac"]: row for row in store.last_pnp()}
 
     known = {d["mac"] for d in inventory}
-    devices = [_device(d, devices_of.get(d["mac"], {}), files_of, fetched.get(d["mac"], []), refusals.get(d["mac"]), pnp.get(d["mac"])) for d in inventory]
-    discovered = [_discovered(row, pnp.get(mac)) for mac, row in sorted(seen.items(), key=lambda kv: -(kv[1]["last_seen"] or 0)) if mac not in known]
+    devices = [
+        _device(d, devices_of.get(d["mac"], {}), files_of, fetched.get(d["mac"], []), refusals.get(d["mac"]), pnp.get(d["mac"]))
+        for d in inventory
+    ]
+    discovered = [
+        _discovered(row, pnp.get(mac)) for mac, row in sorted(seen.items(), key=lambda kv: -(kv[1]["last_seen"] or 0)) if mac not in known
+    ]
     return devices, discovered
 
 
@@ -185,7 +192,13 @@ def _device(wanted, in_manifest, files_of, fetches, refusal, pnp):
             else None
         ),
         "last_pnp": (
-            {"time": iso(pnp["time"]), "source": pnp["source"], "answered": bool(pnp["answered"]), "reason": pnp["reason"], "notify": pnp["notify"]}
+            {
+                "time": iso(pnp["time"]),
+                "source": pnp["source"],
+                "answered": bool(pnp["answered"]),
+                "reason": pnp["reason"],
+                "notify": pnp["notify"],
+            }
             if pnp
             else None
         ),

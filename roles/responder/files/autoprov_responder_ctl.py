@@ -113,12 +113,16 @@ def start(args):
     while True:
         if proc.poll() is not None:
             _remove(args.pidfile)
-            raise CtlError("the responder exited with status %s at start; end of %s:\n%s" % (proc.returncode, args.log, _log_tail(args.log)))
+            raise CtlError(
+                "the responder exited with status %s at start; end of %s:\n%s" % (proc.returncode, args.log, _log_tail(args.log))
+            )
         if (targets and _listening(targets)) or (not targets and time.monotonic() - up_since >= 1.0):
             return {"changed": True, "running": True, "pid": proc.pid}
         if time.monotonic() > deadline:
             stop(args)
-            raise CtlError("the responder did not listen on %s within %ds; end of %s:\n%s" % (targets, STARTUP_TIMEOUT, args.log, _log_tail(args.log)))
+            raise CtlError(
+                "the responder did not listen on %s within %ds; end of %s:\n%s" % (targets, STARTUP_TIMEOUT, args.log, _log_tail(args.log))
+            )
         time.sleep(0.1)
 
 
