@@ -1,0 +1,220 @@
+"""The responder role on a real systemd host (Debian bookworm in systemd-nspawn, over SSH).
+
+One container for the module: converge twice (the second run changes nothing),
+check the unit's hardening as systemd applied it, fetch files from the host side
+with a phone's User-Agent, PnP over multicast on the container's LAN and unicast
+from the host, then move HTTP to port 80 (the capability appears, the service
+restarts) and remove everything with state absent.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from helpers import run_playbook, wait_for
+
+TOKEN = "Zt4hqRole"
+SECRETS = ("S3cret-101x", "S3cret-102x")
+DEVICES = [
+    {"mac": "00:15:65:aa:bb:01", "model": "T46S", "lines": [{"extension": "101", "secret": SECRETS[0]}]},
+    {"mac": "00:15:65:aa:bb:02", "model": "T54W", "lines": [{"extension": "102", "secret": SECRETS[1]}]},
+]
+UA_01 = "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:01"
+ROLE = "pbxops.autoprov.responder : "
+
+
+def converge(host, tmp_path, **overrides):
+    pbx_vars = {
+        "autoprov_server_url": "http://%s:8080/p/%s/" % (host.address, TOKEN),
+        "autoprov_config_root": "/var/lib/autoprov/configs",
+        "autoprov_responder_interfaces": ["host0"],
+    }
+    pbx_vars.update(overrides)
+    play = {
+        "name": "responder on a systemd host",
+        "hosts": "pbx",
+        "gather_facts": False,
+        "roles": [{"role": "pbxops.autoprov.responder"}],
+        "tasks": [
+            {
+                "name": "device configs",
+                "pbxops.autoprov.device_configs": {
+                    "devices": DEVICES,
+                    "dest": "{{ autoprov_config_root }}",
+                    "sip_server": host.address,
+                    "server_url": "{{ autoprov_server_url }}",
+                    "group": "autoprov",
+                },
+            }
+        ],
+    }
+    return run_playbook(tmp_path, [play], inventory=host.inventory(**pbx_vars))
+
+
+def curl(host, path, agent, port=8080):
+    url = "http://%s:%d/p/%s/%s" % (host.address, port, TOKEN, path)
+    proc = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-A", agent, url], capture_output=True, text=True, timeout=20)
+    return int(proc.stdout or 0)
+
+
+def show(host, *props):
+    out = host.ssh("systemctl show autoprov-responder -p %s" % ",".join(props)).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+@pytest.fixture(scope="module")
+def converged(nspawn_host, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("role-systemd")
+    first = converge(nspawn_host, tmp)
+    assert first.rc == 0, first.output
+    second = converge(nspawn_host, tmp)
+    return nspawn_host, tmp, first, second
+
+
+def test_converges_then_changes_nothing(converged):
+    host, _, first, second = converged
+    assert first.task(ROLE + "Start or stop the service")["result"]["changed"] is True
+    assert second.rc == 0, second.output
+    assert second.changed_tasks() == [], second.changed_tasks()
+    assert host.ssh("systemctl is-active autoprov-responder").stdout.strip() == "active"
+    assert host.ssh("systemctl is-enabled autoprov-responder").stdout.strip() == "enabled"
+    for secret in SECRETS:
+        assert secret not in first.output + second.output
+
+
+def test_unit_is_hardened(converged):
+    host = converged[0]
+    props = show(
+        host,
+        "User",
+        "NoNewPrivileges",
+        "ProtectSystem",
+        "ProtectHome",
+        "PrivateTmp",
+        "PrivateDevices",
+        "StateDirectory",
+        "CapabilityBoundingSet",
+        "AmbientCapabilities",
+        "RestrictAddressFamilies",
+        "SystemCallFilter",
+        "MainPID",
+    )
+    assert props["User"] == "autoprov"
+    assert props["NoNewPrivileges"] == "yes"
+    assert props["ProtectSystem"] == "strict"
+    assert props["ProtectHome"] == "yes"
+    assert props["PrivateTmp"] == "yes"
+    assert props["PrivateDevices"] == "yes"
+    assert props["StateDirectory"] == "autoprov-responder"
+    assert props["CapabilityBoundingSet"] == "" and props["AmbientCapabilities"] == ""  # no port below 1024
+    assert set(props["RestrictAddressFamilies"].split()) == {"AF_INET", "AF_INET6", "AF_UNIX", "AF_NETLINK"}
+    assert props["SystemCallFilter"]
+    # What the kernel says about the running process: the service user, no capabilities, no new privileges.
+    status = host.ssh("cat /proc/%s/status" % props["MainPID"]).stdout
+    fields = dict(line.split(":", 1) for line in status.splitlines())
+    assert fields["CapEff"].strip() == "0000000000000000" and fields["CapBnd"].strip() == "0000000000000000"
+    assert fields["NoNewPrivs"].strip() == "1"
+    uid = host.ssh("id -u autoprov").stdout.strip()
+    assert fields["Uid"].split()[0] == uid
+    # Read-only everywhere but the state directory.
+    probe = host.ssh("nsenter -t %s -m sh -c 'touch /etc/x /var/lib/autoprov/configs/x 2>&1; echo rc=$?'" % props["MainPID"]).stdout
+    assert "Read-only file system" in probe
+    files = host.ssh("ls /var/lib/autoprov-responder").stdout.split()
+    assert "status.sqlite" in files
+
+
+def test_serves_files_to_the_phone(converged):
+    host = converged[0]
+    assert curl(host, "001565aabb01.boot", UA_01) == 200
+    assert curl(host, "001565aabb01.cfg", UA_01) == 200
+    # Another phone's secret file is refused to this User-Agent.
+    assert curl(host, "001565aabb02.cfg", UA_01) == 403
+    assert curl(host, "../../etc/passwd", UA_01) in (400, 403, 404)
+
+
+def test_pnp_multicast_on_the_lan_and_unicast_from_the_host(converged, tmp_path):
+    host = converged[0]
+    url = "http://%s:8080/p/%s/" % (host.address, TOKEN)
+    # On the PBX host itself: multicast out of host0 (looped back to the responder joined there).
+    on_host = run_playbook(
+        tmp_path,
+        [
+            {
+                "name": "probe",
+                "hosts": "pbx",
+                "gather_facts": False,
+                "tasks": [
+                    {
+                        "name": "multicast probe",
+                        "pbxops.autoprov.pnp_probe": {"vendor": "yealink", "mac": "001565aabb01", "interface": "host0", "timeout": 5},
+                    }
+                ],
+            }
+        ],
+        inventory=host.inventory(),
+    )
+    assert on_host.rc == 0, on_host.output
+    result = on_host.task("multicast probe")["result"]
+    assert result["url"] == url and result["subscribe_status"] == 200
+    assert result["subscribe"].startswith("SUBSCRIBE sip:MAC001565aabb01@224.0.1.75 SIP/2.0")
+    # From this machine over the wire, unicast, as a Snom phone would (ephemeral port), fetching its files.
+    from_outside = run_playbook(
+        tmp_path,
+        [
+            {
+                "name": "probe",
+                "hosts": "localhost",
+                "gather_facts": False,
+                "tasks": [
+                    {
+                        "name": "unicast probe",
+                        "pbxops.autoprov.pnp_probe": {
+                            "vendor": "yealink",
+                            "mac": "00:15:65:aa:bb:02",
+                            "model": "T54W",
+                            "target": "%s:5060" % host.address,
+                            "fetch": True,
+                        },
+                    }
+                ],
+            }
+        ],
+    )
+    assert from_outside.rc == 0, from_outside.output
+    result = from_outside.task("unicast probe")["result"]
+    assert result["url"] == url
+    assert result["answered_by"] == "%s:5060" % host.address
+    assert sorted((f["url"].rsplit("/", 1)[1], f["status"]) for f in result["fetched"]) == [
+        ("001565aabb02.boot", 200),
+        ("001565aabb02.cfg", 200),
+        ("y000000000096.cfg", 200),
+    ]
+
+
+def test_privileged_port_gets_the_capability_and_restarts(converged):
+    host, tmp = converged[0], converged[1]
+    before = show(host, "MainPID")["MainPID"]
+    run = converge(host, tmp, autoprov_responder_http_listen=["0.0.0.0:80"], autoprov_server_url="http://%s/p/%s/" % (host.address, TOKEN))
+    assert run.rc == 0, run.output
+    restarted = run.task(ROLE + "Restart the responder service")["result"]
+    assert restarted.get("changed") is True, restarted
+    props = show(host, "CapabilityBoundingSet", "AmbientCapabilities", "MainPID")
+    assert props["CapabilityBoundingSet"] == "cap_net_bind_service"
+    assert props["AmbientCapabilities"] == "cap_net_bind_service"
+    assert props["MainPID"] != before
+    wait_for(lambda: curl(host, "001565aabb01.boot", UA_01, port=80) == 200, timeout=10, what="HTTP on port 80")
+
+
+def test_absent_removes_the_service(converged, tmp_path):
+    host = converged[0]
+    play = [{"name": "remove", "hosts": "pbx", "gather_facts": False, "roles": [{"role": "pbxops.autoprov.responder"}]}]
+    run = run_playbook(tmp_path, play, inventory=host.inventory(autoprov_responder_state="absent"))
+    assert run.rc == 0, run.output
+    assert host.ssh("systemctl is-active autoprov-responder", check=False).stdout.strip() != "active"
+    assert host.ssh("test -e /etc/systemd/system/autoprov-responder.service", check=False).returncode == 1
+    assert host.ssh("test -e /opt/pbxops-autoprov/responder", check=False).returncode == 1
+    # Kept: the device files and the status database.
+    assert host.ssh("test -e /var/lib/autoprov/configs/001565aabb01.cfg && test -e /var/lib/autoprov-responder/status.sqlite").returncode == 0
+    again = run_playbook(tmp_path, play, inventory=host.inventory(autoprov_responder_state="absent"))
+    assert again.rc == 0 and again.changed_tasks() == [], again.output
