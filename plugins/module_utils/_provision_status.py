@@ -116,13 +116,18 @@ def report(inventory, manifest, store, now=None):
         refusals = {row["mac"]: row for row in store.last_refusals()}
         pnp = {row["mac"]: row for row in store.last_pnp()}
 
+    names = {key: (info or {}).get("name") or key for key, info in ((manifest or {}).get("vendors") or {}).items()}
     known = {d["mac"] for d in inventory}
     devices = [
         _device(d, devices_of.get(d["mac"], {}), files_of, fetched.get(d["mac"], []), refusals.get(d["mac"]), pnp.get(d["mac"]))
         for d in inventory
     ]
+    for device in devices:
+        device["vendor_name"] = names.get(device["vendor"], device["vendor"])
     discovered = [
-        _discovered(row, pnp.get(mac)) for mac, row in sorted(seen.items(), key=lambda kv: -(kv[1]["last_seen"] or 0)) if mac not in known
+        _discovered(row, pnp.get(mac), names)
+        for mac, row in sorted(seen.items(), key=lambda kv: -(kv[1]["last_seen"] or 0))
+        if mac not in known
     ]
     return devices, discovered
 
@@ -205,10 +210,10 @@ def _device(wanted, in_manifest, files_of, fetches, refusal, pnp):
     }
 
 
-def _discovered(row, pnp):
+def _discovered(row, pnp, names):
     return {
         "mac": row["mac"],
-        "vendor": row.get("vendor_key") or (pnp or {}).get("vendor"),
+        "vendor": names.get(row.get("vendor_key")) or row.get("vendor_key") or (pnp or {}).get("vendor"),
         "model": row.get("model"),
         "firmware": row.get("firmware"),
         "first_seen": iso(row.get("first_seen")),
@@ -260,7 +265,7 @@ def table(pbx, devices, discovered, now=None):
         rows.append(
             [
                 _colon(d["mac"]),
-                d["vendor"] or "-",
+                d["vendor_name"] or "-",
                 d["model"] or "-",
                 (d["last_fetch"].replace("T", " ").rstrip("Z") + _ago(d["last_fetch_epoch"], now)) if d["last_fetch"] else "-",
                 d["source"] or "-",

@@ -54,7 +54,9 @@ def converge(host, tmp_path, **overrides):
 
 def curl(host, path, agent, port=8080):
     url = "http://%s:%d/p/%s/%s" % (host.address, port, TOKEN, path)
-    proc = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-A", agent, url], capture_output=True, text=True, timeout=20)
+    proc = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-A", agent, url], capture_output=True, text=True, timeout=20
+    )
     return int(proc.stdout or 0)
 
 
@@ -215,6 +217,8 @@ def test_absent_removes_the_service(converged, tmp_path):
     assert host.ssh("test -e /etc/systemd/system/autoprov-responder.service", check=False).returncode == 1
     assert host.ssh("test -e /opt/pbxops-autoprov/responder", check=False).returncode == 1
     # Kept: the device files and the status database.
-    assert host.ssh("test -e /var/lib/autoprov/configs/001565aabb01.cfg && test -e /var/lib/autoprov-responder/status.sqlite").returncode == 0
+    assert (
+        host.ssh("test -e /var/lib/autoprov/configs/001565aabb01.cfg && test -e /var/lib/autoprov-responder/status.sqlite").returncode == 0
+    )
     again = run_playbook(tmp_path, play, inventory=host.inventory(autoprov_responder_state="absent"))
     assert again.rc == 0 and again.changed_tasks() == [], again.output
