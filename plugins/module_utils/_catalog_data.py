@@ -432,10 +432,10 @@ PROBE = {
         "contact_user": False,
         "vendor_param": "vendor",
         "vendor_name": "snom",
-        "model": "snomD385",
+        "model": "snomD785",
         "firmware": "10.1.141.13",
         "sip_user_agent": None,
-        "http_user_agent": "Mozilla/4.0 (compatible; {model}-SIP {firmware}; {MAC})",
+        "http_user_agent": "Mozilla/4.0 (compatible; {model}-SIP {firmware} 2010.12-00004-g9ba52f5 {MAC} SXM:0 UXM:0)",
     },
     "yealink": {
         "uri_user": "MAC{mac}",

@@ -127,9 +127,9 @@ def build_subscribe(vendor, mac, model, firmware, local_ip, local_port, call_id,
 def parse_message(data):
     """A SIP message -> dict(kind='request'|'response', method/uri or status/reason, headers (lowercase names, lists), body)."""
     text = data.decode("utf-8", errors="replace")
-    head, _, body = text.partition("\r\n\r\n")
-    if not _:
-        head, _, body = text.partition("\n\n")
+    head, blank, body = text.partition("\r\n\r\n")
+    if not blank:
+        head, blank, body = text.partition("\n\n")
     lines = head.replace("\r\n", "\n").split("\n")
     headers = {}
     for line in lines[1:]:

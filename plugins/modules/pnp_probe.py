@@ -6,12 +6,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: pnp_probe
-short_description: Behave as a booting phone: send a PnP SUBSCRIBE and report the provisioning URL the NOTIFY carries
+short_description: Behave as a booting phone, send a PnP SUBSCRIBE and report the provisioning URL the NOTIFY carries
 version_added: 0.1.0
 description:
-  - Sends the SIP C(SUBSCRIBE) (C(Event: ua-profile)) that a factory-fresh phone of O(vendor) sends when it
+  - "Sends the SIP C(SUBSCRIBE) (C(Event: ua-profile)) that a factory-fresh phone of O(vendor) sends when it
     boots, in that vendor's own form (how it spells its MAC in the Request-URI, C(vendor) or C(vender), its
-    User-Agent), to the PnP multicast group C(224.0.1.75:5060) or to one host (O(target)).
+    User-Agent), to the PnP multicast group C(224.0.1.75:5060) or to one host (O(target))."
   - Waits for the C(200 OK) and the C(NOTIFY), answers the C(NOTIFY) with C(200 OK) as a phone does, and
     returns the URL of its body.
   - With O(fetch=true) it then downloads the device's files from that URL with the vendor's HTTP
@@ -32,6 +32,7 @@ attributes:
   platform:
     platforms: posix
   idempotent:
+    description: Whether a second run with the same input reports no change.
     support: full
     details: Never reports a change.
 options:
@@ -120,7 +121,7 @@ EXAMPLES = r"""
 - name: Unicast to the responder on this host, then fetch the files with the phone's User-Agent
   pbxops.autoprov.pnp_probe:
     vendor: snom
-    model: snomD385
+    model: snomD785
     mac: 000413aabb01
     target: 127.0.0.1:5060
     fetch: true

@@ -30,6 +30,7 @@ attributes:
   platform:
     platforms: posix
   idempotent:
+    description: Whether a second run with the same input reports no change.
     support: full
     details: Read-only; never reports a change.
 options:
@@ -51,7 +52,8 @@ options:
     description: The config root holding the manifest, instead of the one O(responder_config) names.
     type: path
   pbx_name:
-    description: Name of the PBX in the table's first line. Defaults to the inventory hostname.
+    description: Name of the PBX in the table's first line (C(playbooks/status.yml) passes the inventory hostname).
+    default: this PBX
     type: str
 notes:
   - The responder writes its records within about a second of each event.
@@ -88,7 +90,10 @@ devices:
       description: The MAC, 12 lowercase hex digits.
       type: str
     vendor:
-      description: Vendor (inventory, else manifest).
+      description: Vendor key (inventory, else manifest).
+      type: str
+    vendor_name:
+      description: The vendor as printed (from the manifest).
       type: str
     model:
       description: Model (inventory, else manifest).
@@ -207,12 +212,11 @@ def main():
             responder_config=dict(type="path", default="/etc/autoprov-responder/responder.json"),
             db=dict(type="path"),
             config_root=dict(type="path"),
-            pbx_name=dict(type="str"),
+            pbx_name=dict(type="str", default="this PBX"),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    p["pbx_name"] = p["pbx_name"] or "this PBX"
     warnings = []
     try:
         config = status.read_responder_config(p["responder_config"]) if not (p["db"] and p["config_root"]) else {}

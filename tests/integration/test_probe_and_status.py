@@ -89,7 +89,7 @@ def test_multicast_probe_as_each_vendor(netns, tmp_path):
         # The responder saw each probe as the vendor's phone: MAC, vendor and model parsed from our SUBSCRIBE forms.
         rows = responder.rows("SELECT mac, vendor_key, answered, notify FROM pnp_events", expect=lambda r: len(r) == 6)
         seen = {r["mac"]: r for r in rows}
-        for vendor, (mac, _) in PHONES.items():
+        for vendor, (mac, _file) in PHONES.items():
             assert seen[mac]["vendor_key"] == vendor and seen[mac]["answered"] == 1, seen[mac]
         assert seen["0c383e0000ff"]["answered"] == 0
         # Every NOTIFY was answered 200 by the probe, so the responder stopped retransmitting.

@@ -110,7 +110,7 @@ def test_probe_retransmits_and_answers_the_notify():
     thread = threading.Thread(target=_responder, args=(server, "http://127.0.0.1:8080/p/x/", True, seen), daemon=True)
     thread.start()
     try:
-        result = pnp.probe("snom", MAC, "snomD385", "10.1", "127.0.0.1:%d" % server.getsockname()[1], timeout=4)
+        result = pnp.probe("snom", MAC, "snomD785", "10.1", "127.0.0.1:%d" % server.getsockname()[1], timeout=4)
         thread.join(3)
     finally:
         server.close()
@@ -143,3 +143,11 @@ def test_probe_without_answer_returns_no_url():
 def test_file_urls():
     assert pnp.file_urls("http://h/p/t/", ["a.cfg", "b.cfg"]) == ["http://h/p/t/a.cfg", "http://h/p/t/b.cfg"]
     assert pnp.file_urls("http://h/p/t/001565aabb01.xml", ["ignored"]) == ["http://h/p/t/001565aabb01.xml"]
+
+
+@pytest.mark.parametrize("vendor", pnp.vendors())
+def test_sample_model_is_in_the_catalog(vendor):
+    """The probe's default model is one the catalog knows, so fetch finds the vendor's files."""
+    from ansible_collections.pbxops.autoprov.plugins.modules.pnp_probe import default_files
+
+    assert default_files(vendor, _catalog_data.PROBE[vendor]["model"], MAC), vendor

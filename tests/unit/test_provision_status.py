@@ -108,7 +108,7 @@ def test_pnp_firmware_when_no_fetch(db_path):
         pnp_event(db, NOW - 10, E, answered=1, vendor="Yealink", model="T46S", firmware="66.80.0.1")
         db.commit()
         db.close()
-        devices, _ = status.report([{"mac": E}], manifest(), store, now=NOW)
+        devices, _discovered = status.report([{"mac": E}], manifest(), store, now=NOW)
     finally:
         store.close()
     assert devices[0]["state"] == "pnp only"

@@ -54,7 +54,7 @@ def _tcp_listeners(config_path):
     addresses = list(config.get("http_listen", ["0.0.0.0:8080"])) + list(config.get("https_listen", []))
     targets = []
     for address in addresses:
-        host, _, port = address.rpartition(":")
+        host, port = address.rsplit(":", 1)
         host = host.strip("[]")
         host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
         targets.append((host, int(port)))
