@@ -25,7 +25,7 @@ UA_01 = "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:01"
 ROLE = "pbxops.autoprov.responder : "
 
 
-def converge(host, tmp_path, args=(), **overrides):
+def converge(host, tmp_path, args=(), configs=True, **overrides):
     pbx_vars = {
         "autoprov_server_url": "http://%s:8080/p/%s/" % (host.address, TOKEN),
         "autoprov_config_root": "/var/lib/autoprov/configs",
@@ -37,7 +37,9 @@ def converge(host, tmp_path, args=(), **overrides):
         "hosts": "pbx",
         "gather_facts": False,
         "roles": [{"role": "pbxops.autoprov.responder"}],
-        "tasks": [
+        "tasks": []
+        if not configs
+        else [
             {
                 "name": "device configs",
                 "pbxops.autoprov.device_configs": {
@@ -67,6 +69,11 @@ def show(host, *props):
 @pytest.fixture(scope="module")
 def converged(nspawn_host, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("role-systemd")
+    # Check mode on a host that never had the responder (the role alone: device_configs cannot
+    # know the group the role would create).
+    dry = converge(nspawn_host, tmp, args=("--check",), configs=False)
+    assert dry.rc == 0, dry.output
+    assert nspawn_host.ssh("test -e /opt/pbxops-autoprov || getent passwd autoprov", check=False).returncode != 0
     first = converge(nspawn_host, tmp)
     assert first.rc == 0, first.output
     second = converge(nspawn_host, tmp)
