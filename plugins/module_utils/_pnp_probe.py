@@ -7,6 +7,7 @@ Python standard library only: the pnp_probe module runs this on any host.
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import ipaddress
@@ -18,7 +19,7 @@ import time
 import uuid
 from urllib import error as urlerror
 from urllib import request as urlrequest
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog_data
 
@@ -256,14 +257,56 @@ def probe(vendor, mac, model, firmware, target, source_ip=None, source_port=0, t
 
 
 # -- fetching the files ------------------------------------------------------------
+_AUTH_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]*))')
+_DIGESTS = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
+
+
+def authorization(challenges, method, path, username, password, cnonce=None):
+    """An Authorization header for the first challenge we can answer (servers list the strongest first).
+
+    Digest (RFC 7616, MD5 or SHA-256, qop=auth) as phones speak it, else Basic; None when neither is offered.
+    """
+    for challenge in challenges:
+        scheme, _sp, rest = challenge.partition(" ")
+        if scheme.lower() != "digest":
+            continue
+        params = {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3) for m in _AUTH_PARAM.finditer(rest)}
+        digest = _DIGESTS.get(params.get("algorithm", "MD5").upper())
+        if digest is None or "auth" not in [q.strip() for q in params.get("qop", "auth").split(",")] or "nonce" not in params:
+            continue
+        realm, nonce, count = params.get("realm", ""), params["nonce"], "00000001"
+        cnonce = cnonce or uuid.uuid4().hex[:16]
+
+        def h(text, digest=digest):
+            return digest(text.encode("utf-8")).hexdigest()
+
+        response = h(":".join((h("%s:%s:%s" % (username, realm, password)), nonce, count, cnonce, "auth", h("%s:%s" % (method, path)))))
+        fields = [
+            'username="%s"' % username,
+            'realm="%s"' % realm,
+            'nonce="%s"' % nonce,
+            'uri="%s"' % path,
+            "algorithm=%s" % params.get("algorithm", "MD5"),
+            "qop=auth",
+            "nc=%s" % count,
+            'cnonce="%s"' % cnonce,
+            'response="%s"' % response,
+        ]
+        if "opaque" in params:
+            fields.append('opaque="%s"' % params["opaque"])
+        return "Digest " + ", ".join(fields)
+    for challenge in challenges:
+        if challenge.lower().startswith("basic"):
+            return "Basic " + base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
+    return None
+
+
 def fetch(urls, agent, username=None, password=None, validate_certs=True, timeout=5.0):
-    """GET each URL with the phone's User-Agent. Returns per URL: status, bytes, sha256 (never the content)."""
+    """GET each URL with the phone's User-Agent (answering an auth challenge once, as a phone does).
+
+    Returns per URL: status, bytes, sha256 (never the content).
+    """
     handlers = []
-    if username is not None:
-        manager = urlrequest.HTTPPasswordMgrWithDefaultRealm()
-        for url in urls:
-            manager.add_password(None, url, username, password or "")
-        handlers += [urlrequest.HTTPBasicAuthHandler(manager), urlrequest.HTTPDigestAuthHandler(manager)]
     if not validate_certs:
         context = ssl.create_default_context()
         context.check_hostname = False
@@ -273,17 +316,33 @@ def fetch(urls, agent, username=None, password=None, validate_certs=True, timeou
     fetched = []
     for url in urls:
         item = {"url": url, "status": None, "bytes": None, "sha256": None, "error": None}
-        req = urlrequest.Request(url, headers={"User-Agent": agent} if agent else {})
+        headers = {"User-Agent": agent} if agent else {}
         try:
-            with opener.open(req, timeout=timeout) as response:
-                body = response.read()
-                item.update(status=response.status, bytes=len(body), sha256=hashlib.sha256(body).hexdigest())
+            try:
+                body, status = _get(opener, url, headers, timeout)
+            except urlerror.HTTPError as exc:
+                challenge = exc.headers.get_all("WWW-Authenticate") or []
+                answer = authorization(challenge, "GET", _request_path(url), username, password or "") if username is not None else None
+                if exc.code != 401 or not answer:
+                    raise
+                body, status = _get(opener, url, dict(headers, Authorization=answer), timeout)
+            item.update(status=status, bytes=len(body), sha256=hashlib.sha256(body).hexdigest())
         except urlerror.HTTPError as exc:
             item.update(status=exc.code, error=str(exc.reason))
         except (urlerror.URLError, OSError, ValueError) as exc:
             item["error"] = str(getattr(exc, "reason", exc))
         fetched.append(item)
     return fetched
+
+
+def _get(opener, url, headers, timeout):
+    with opener.open(urlrequest.Request(url, headers=headers), timeout=timeout) as response:
+        return response.read(), response.status
+
+
+def _request_path(url):
+    parts = urlsplit(url)
+    return (parts.path or "/") + ("?" + parts.query if parts.query else "")
 
 
 def file_urls(base, names):

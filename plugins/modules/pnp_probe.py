@@ -90,7 +90,7 @@ options:
     type: list
     elements: str
   username:
-    description: User name for the config host (HTTP Basic or Digest).
+    description: User name for the config host (HTTP Basic or Digest). Default are the credentials in the NOTIFY's URL, if any.
     type: str
   password:
     description: Password for the config host. Never shown.
@@ -145,10 +145,14 @@ answered:
   returned: always
   type: bool
 url:
-  description: The body of the NOTIFY (the provisioning URL), or null.
+  description: The body of the NOTIFY (the provisioning URL), or null. A password in it is shown as C(***).
   returned: always
   type: str
   sample: http://192.0.2.10:8080/p/Zt4hq/
+url_has_credentials:
+  description: Whether the NOTIFY's URL carried HTTP credentials (used for O(fetch) unless O(username) is given).
+  returned: always
+  type: bool
 subscribe_status:
   description: The SIP status of the answer to the SUBSCRIBE (null when none came).
   returned: always
@@ -195,7 +199,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog, _mac
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog, _mac, _urls
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _pnp_probe as pnp
 
 
@@ -245,7 +249,11 @@ def main():
         module.fail_json(msg="%s (device %s, vendor %s): %s" % (p["target"], mac, vendor, exc))
     except OSError as exc:
         module.fail_json(msg="%s: %s" % (p["target"], exc), exception=traceback.format_exc())
-    result.update(answered=bool(result["url"]), user_agent=agent, fetched=[], changed=False)
+    # Credentials in the NOTIFY's URL (vendors that take them there) are used, never shown.
+    bare_url, url_user, url_password = _urls.split_credentials(result["url"])
+    if url_user is not None:
+        result["url"] = bare_url.replace("://", "://%s%s@" % (url_user, ":***" if url_password else ""), 1)
+    result.update(answered=bool(result["url"]), url_has_credentials=url_user is not None, user_agent=agent, fetched=[], changed=False)
 
     if not result["answered"]:
         if p["require_answer"]:
@@ -253,13 +261,14 @@ def main():
         module.exit_json(**result)
     if p["fetch"]:
         names = p["files"] or default_files(vendor, model, mac)
-        urls = pnp.file_urls(result["url"], names)
+        urls = pnp.file_urls(bare_url, names)
         if not urls:
             module.fail_json(
                 msg="%s: the catalog lists no files for %s model %r; name them with files" % (mac, vendor, model),
                 **result,
             )
-        result["fetched"] = pnp.fetch(urls, agent, p["username"], p["password"], p["validate_certs"], p["timeout"])
+        username, password = (p["username"], p["password"]) if p["username"] is not None else (url_user, url_password)
+        result["fetched"] = pnp.fetch(urls, agent, username, password, p["validate_certs"], p["timeout"])
     module.exit_json(**result)
 
 

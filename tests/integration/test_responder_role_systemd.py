@@ -247,6 +247,35 @@ def test_credentials_and_tls_never_shown(converged, tmp_path):
     assert curl(host, "001565aabb01.cfg", UA_01, port=8443, scheme="https", extra=("--digest", "-u", "prov:" + PASSWORD)) == 200
     assert curl(host, "001565aabb01.cfg", UA_01, port=8443, scheme="https", extra=("-u", "prov:" + PASSWORD)) == 200
     assert curl(host, "001565aabb01.cfg", UA_01, port=8443, scheme="https", extra=("-u", "prov:wrong")) == 401
+    # A phone that boots now gets the URL with the credentials (Yealink takes them there); the probe
+    # uses them to fetch and never shows the password.
+    probe = run_playbook(
+        tmp_path,
+        [
+            {
+                "name": "probe",
+                "hosts": "localhost",
+                "gather_facts": False,
+                "tasks": [
+                    {
+                        "name": "probe with credentials",
+                        "pbxops.autoprov.pnp_probe": {
+                            "vendor": "yealink",
+                            "mac": "001565aabb01",
+                            "target": "%s:5060" % host.address,
+                            "fetch": True,
+                        },
+                    }
+                ],
+            }
+        ],
+        args=("-v",),
+    )
+    assert probe.rc == 0, probe.output
+    result = probe.task("probe with credentials")["result"]
+    assert result["url"] == "http://prov:***@%s:8080/p/%s/" % (host.address, TOKEN) and result["url_has_credentials"] is True
+    assert sorted(f["status"] for f in result["fetched"]) == [200, 200, 200]
+    assert PASSWORD not in probe.output
 
 
 def test_absent_removes_the_service(converged, tmp_path):

@@ -151,3 +151,33 @@ def test_sample_model_is_in_the_catalog(vendor):
     from ansible_collections.pbxops.autoprov.plugins.modules.pnp_probe import default_files
 
     assert default_files(vendor, _catalog_data.PROBE[vendor]["model"], MAC), vendor
+
+
+# RFC 7616 section 3.9.1: the same request answered with SHA-256 and with MD5.
+RFC7616 = dict(
+    realm="http-auth@example.org",
+    nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
+    opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS",
+    cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
+)
+
+
+@pytest.mark.parametrize(
+    "algorithm, response",
+    [
+        ("SHA-256", "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"),
+        ("MD5", "8ca523f5e9506fed4657c9700eebdbec"),
+    ],
+)
+def test_digest_answer_matches_rfc7616(algorithm, response):
+    challenge = 'Digest realm="%(realm)s", qop="auth, auth-int", algorithm=%%s, nonce="%(nonce)s", opaque="%(opaque)s"' % RFC7616
+    header = pnp.authorization([challenge % algorithm], "GET", "/dir/index.html", "Mufasa", "Circle of Life", cnonce=RFC7616["cnonce"])
+    assert header.startswith("Digest ")
+    assert 'response="%s"' % response in header
+    assert 'opaque="%s"' % RFC7616["opaque"] in header and "nc=00000001" in header and 'uri="/dir/index.html"' in header
+
+
+def test_strongest_answerable_challenge_first_then_basic():
+    sha512 = 'Digest realm="r", qop="auth", algorithm=SHA-512-256, nonce="n"'
+    assert pnp.authorization([sha512, 'Basic realm="r"'], "GET", "/", "u", "p") == "Basic dTpw"
+    assert pnp.authorization([sha512], "GET", "/", "u", "p") is None
