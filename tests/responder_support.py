@@ -1,0 +1,162 @@
+"""Test support for the responder: hand-written manifests (docs/manifest.md) and a responder run in a namespace."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from helpers import wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+RESPONDER_PATH = ROOT / "files" / "responder"
+_MAC = r"(?P<mac>(?:[0-9A-Fa-f]{2}[:-]?){5}[0-9A-Fa-f]{2})"
+
+# The vendor table a manifest carries (what catalog.responder_table() writes), for the five PnP vendors we test.
+VENDORS = {
+    "yealink": {
+        "name": "Yealink",
+        "user_agent": r"^Yealink\s+(?:SIP[-\s]?)?(?P<model>[\w-]+)\s+(?P<firmware>[\d.]+)\s+" + _MAC,
+        "pnp_names": ["yealink"],
+        "pnp_url": "{url}",
+    },
+    "snom": {
+        "name": "Snom",
+        "user_agent": r"snom(?P<model>\w+)-SIP\s+(?P<firmware>[\d.]+)",
+        "pnp_names": ["snom", "oem"],
+        "pnp_url": "{url}{MAC}.xml",
+    },
+    "fanvil": {
+        "name": "Fanvil",
+        "user_agent": r"^Fanvil\s+(?P<model>\S+)\s+(?P<firmware>[\d.]+)\s+" + _MAC,
+        "pnp_names": ["fanvil"],
+        "pnp_url": "{url}",
+    },
+    "grandstream": {
+        "name": "Grandstream",
+        "user_agent": r"^Grandstream Model HW (?P<model>\S+) SW (?P<firmware>[\d.]+) DevId " + _MAC,
+        "pnp_names": ["grandstream"],
+        "pnp_url": "{url}cfg{mac}.xml",
+    },
+    "htek": {
+        "name": "Htek",
+        "user_agent": r"^Htek\s+(?P<model>\S+)\s+(?P<firmware>[\d.]+)\s+" + _MAC,
+        "pnp_names": ["htek"],
+        "pnp_url": "{url}",
+    },
+}
+
+# A User-Agent per vendor, as the phones send it (DESIGN.md, "Config files"); {mac} is filled in.
+USER_AGENTS = {
+    "yealink": "Yealink SIP-T46S 66.86.0.15 {colon}",
+    "snom": "Mozilla/4.0 (compatible; snomD385-SIP 10.1.54.13 1.1.3-s)",
+    "fanvil": "Fanvil X4 2.10.2.6887 {mac}",
+    "grandstream": "Grandstream Model HW GXP2135 SW 1.0.7.97 DevId {mac}",
+    "htek": "Htek UC903 2.0.4.2 {colon}",
+}
+
+
+def user_agent(vendor, mac):
+    colon = ":".join(mac[i : i + 2] for i in range(0, 12, 2))
+    return USER_AGENTS[vendor].format(mac=mac, colon=colon)
+
+
+def write_root(root, devices, shared=None, extra_files=None, provisioning_url=None):
+    """A config root as device_configs leaves it: files, then the manifest (written last, atomically).
+
+    devices: {mac: {"vendor", "model", "files": {name: (content, secret)}}}
+    shared: {name: (content, vendor)} files without a MAC; extra_files: {name: bytes} not in the manifest.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    files, device_entries = {}, {}
+    for mac, device in devices.items():
+        for name, (content, secret) in device["files"].items():
+            data = content.encode() if isinstance(content, str) else content
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_bytes(data)
+            files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "mac": mac, "vendor": device["vendor"], "secret": secret}
+        device_entries[mac] = {"vendor": device["vendor"], "model": device["model"], "files": sorted(device["files"]), "extensions": ["101"]}
+    for name, (content, vendor) in (shared or {}).items():
+        data = content.encode() if isinstance(content, str) else content
+        (root / name).write_bytes(data)
+        files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "mac": None, "vendor": vendor, "secret": False}
+    for name, data in (extra_files or {}).items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    manifest = {
+        "format": 1,
+        "generator": "tests",
+        "pbx": "pbx-test",
+        "provisioning_url": provisioning_url,
+        "files": files,
+        "devices": device_entries,
+        "vendors": VENDORS,
+    }
+    tmp = root / ".autoprov-manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1))
+    os.replace(tmp, root / ".autoprov-manifest.json")
+    return manifest
+
+
+class ResponderProcess:
+    """The responder run as a user runs it (python3 -m autoprov_responder) inside a namespace."""
+
+    def __init__(self, netns, ns, workdir, settings, python=None):
+        self.netns, self.ns = netns, ns
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.settings = dict(settings)
+        self.settings.setdefault("db", str(self.workdir / "status.sqlite"))
+        self.config_path = self.workdir / "responder.json"
+        self.config_path.write_text(json.dumps(self.settings, indent=1))
+        self.stderr_path = self.workdir / "responder.log"
+        self.python = python or sys.executable
+        self.proc = None
+
+    def start(self, *flags, wait_for_ready=True):
+        env = dict(os.environ, PYTHONPATH=str(RESPONDER_PATH), PYTHONDONTWRITEBYTECODE="1")
+        self._stderr = open(self.stderr_path, "wb")
+        self.proc = self.netns.popen(
+            self.ns,
+            [self.python, "-m", "autoprov_responder", "--config", self.config_path, *flags],
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            env=env,
+        )
+        if wait_for_ready:
+            wait_for(lambda: " started " in self.log() or self.proc.poll() is not None, timeout=15, what="responder start")
+            assert self.proc.poll() is None, "responder exited:\n" + self.log()
+        return self
+
+    def log(self):
+        return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        if getattr(self, "_stderr", None):
+            self._stderr.close()
+
+    def db(self):
+        return sqlite3.connect("file:%s?mode=ro" % self.settings["db"], uri=True)
+
+    def rows(self, sql, *args, timeout=5.0, expect=None):
+        """Query the status store; with expect (a predicate on the rows) wait until it holds (writes are batched)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with self.db() as db:
+                    db.row_factory = sqlite3.Row
+                    rows = [dict(r) for r in db.execute(sql, args)]
+            except sqlite3.OperationalError:
+                rows = []
+            if expect is None or expect(rows) or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.1)
