@@ -160,3 +160,83 @@ class ResponderProcess:
             if expect is None or expect(rows) or time.monotonic() > deadline:
                 return rows
             time.sleep(0.1)
+
+
+def http_exchange(host, port, raw, timeout=5.0, until_close=False):
+    """Send raw request bytes, return (status or None, headers dict, body bytes) of the first response
+    (until_close: everything after the first head, up to the server's close)."""
+    import socket
+
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(raw)
+        data = b""
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+                head, sep, body = data.partition(b"\r\n\r\n")
+                if sep and not until_close:
+                    length = [int(v) for k, v in _headers(head).items() if k == "content-length"]
+                    if length and len(body) >= length[0]:
+                        break
+        except socket.timeout:
+            pass
+    head, _, body = data.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 "):
+        return None, {}, data
+    return int(head.split()[1]), _headers(head), body
+
+
+def _headers(head):
+    out = {}
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.decode("latin-1").partition(":")
+        out.setdefault(name.strip().lower(), value.strip())
+    return out
+
+
+def digest_get(host, port, path, username, password, algorithm, user_agent=None, replay=False):
+    """GET with RFC 7616 Digest (the algorithm chosen among the server's challenges).
+
+    Returns the statuses seen: [401, final] (and, with replay, the status of the same Authorization sent again).
+    """
+    import hashlib
+    import re
+    import socket
+
+    ua = ("User-Agent: %s\r\n" % user_agent) if user_agent else ""
+    first = "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (path, host, ua)
+    statuses = []
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(first.encode())
+        head = sock.recv(65536).decode("latin-1")
+        statuses.append(int(head.split()[1]))
+        challenge = next(line for line in head.split("\r\n") if line.startswith("WWW-Authenticate: Digest") and "algorithm=%s," % algorithm in line)
+        params = dict(re.findall(r'(\w+)="?([^",]+)"?', challenge))
+        h = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}[algorithm]
+
+        def hx(text):
+            return h(text.encode()).hexdigest()
+
+        cnonce, nc = "0a4f113b", "00000001"
+        ha1 = hx("%s:%s:%s" % (username, params["realm"], password))
+        ha2 = hx("GET:%s" % path)
+        response = hx(":".join((ha1, params["nonce"], nc, cnonce, "auth", ha2)))
+        auth = (
+            'Digest username="%s", realm="%s", nonce="%s", uri="%s", algorithm=%s, qop=auth, nc=%s, cnonce="%s", response="%s", opaque="%s"'
+            % (username, params["realm"], params["nonce"], path, algorithm, nc, cnonce, response, params["opaque"])
+        )
+        second = "GET %s HTTP/1.1\r\nHost: %s\r\n%sAuthorization: %s\r\n\r\n" % (path, host, ua, auth)
+        for _ in range(2 if replay else 1):
+            sock.sendall(second.encode())
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += sock.recv(65536)
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = int(_headers(head).get("content-length", "0"))
+            while len(body) < length:
+                body += sock.recv(65536)
+            statuses.append(int(head.split()[1]))
+    return statuses

@@ -50,7 +50,8 @@ class Authenticator:
 
     # --- challenges --------------------------------------------------------------------------
     def _nonce(self):
-        stamp = "%x" % int(self.clock())
+        """time.random.mac: unique per challenge (two phones must never share a nonce-count space)."""
+        stamp = "%x.%s" % (int(self.clock()), binascii.hexlify(os.urandom(8)).decode())
         mac = hmac.new(self._key, stamp.encode(), hashlib.sha256).hexdigest()[:32]
         return "%s.%s" % (stamp, mac)
 
@@ -93,14 +94,15 @@ class Authenticator:
         return OK if user_ok and password_ok else FAILED
 
     def _nonce_fresh(self, nonce):
-        stamp, dot, mac = nonce.partition(".")
+        """True (fresh), False (ours but expired) or None (not a nonce we issued)."""
+        stamp, dot, mac = nonce.rpartition(".")
         if not dot:
             return None
         expected = hmac.new(self._key, stamp.encode(), hashlib.sha256).hexdigest()[:32]
         if not hmac.compare_digest(mac.encode(), expected.encode()):
-            return None  # not ours
+            return None
         try:
-            age = self.clock() - int(stamp, 16)
+            age = self.clock() - int(stamp.split(".")[0], 16)
         except ValueError:
             return None
         return -5 <= age <= self.nonce_ttl
