@@ -240,3 +240,59 @@ def digest_get(host, port, path, username, password, algorithm, user_agent=None,
                 body += sock.recv(65536)
             statuses.append(int(head.split()[1]))
     return statuses
+
+
+def tftp_get(host, port, filename, options=None, mode="octet", duplicate_acks=False, timeout=3.0):
+    """A minimal TFTP reader, for what curl does not do (the timeout option, netascii, duplicate ACKs).
+
+    Returns {"oack": {...} or None, "data": str (latin-1), "error": [code, text] or None, "data_packets": n}.
+    """
+    import socket
+    import struct
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(timeout)
+    request = struct.pack("!H", 1) + filename.encode() + b"\0" + mode.encode() + b"\0"
+    for name, value in (options or {}).items():
+        request += name.encode() + b"\0" + str(value).encode() + b"\0"
+    sock.sendto(request, (host, port))
+    result = {"oack": None, "data": "", "error": None, "data_packets": 0}
+    blksize = int((options or {}).get("blksize", 512))
+    expected = 1
+    try:
+        while True:
+            packet, peer = sock.recvfrom(70000)
+            opcode = struct.unpack("!H", packet[:2])[0]
+            if opcode == 5:
+                result["error"] = [struct.unpack("!H", packet[2:4])[0], packet[4:-1].decode()]
+                break
+            if opcode == 6:
+                fields = packet[2:].split(b"\0")[:-1]
+                result["oack"] = {fields[i].decode(): fields[i + 1].decode() for i in range(0, len(fields), 2)}
+                blksize = int(result["oack"].get("blksize", 512))
+                sock.sendto(struct.pack("!HH", 4, 0), peer)
+                continue
+            if opcode == 3:
+                result["data_packets"] += 1
+                block = struct.unpack("!H", packet[2:4])[0]
+                if block == expected:
+                    result["data"] += packet[4:].decode("latin-1")
+                    expected += 1
+                ack = struct.pack("!HH", 4, block)
+                sock.sendto(ack, peer)
+                if duplicate_acks:
+                    sock.sendto(ack, peer)
+                if block == expected - 1 and len(packet) - 4 < blksize:
+                    break
+    except socket.timeout:
+        result["error"] = result["error"] or ["timeout", ""]
+    if duplicate_acks:  # wait: a server that answers duplicate ACKs sends more DATA now
+        sock.settimeout(1.5)
+        try:
+            while True:
+                sock.recvfrom(70000)
+                result["data_packets"] += 1
+        except socket.timeout:
+            pass
+    sock.close()
+    return result

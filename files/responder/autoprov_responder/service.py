@@ -41,6 +41,7 @@ class Responder:
     async def start(self):
         config, log = self.config, self.log
         self.loop = asyncio.get_running_loop()
+        self.loop.set_exception_handler(self._internal_error)
         self.stopped = self.loop.create_future()
         try:
             self.store = StatusStore(config.db, log, retention_days=config.retention_days)
@@ -85,6 +86,16 @@ class Responder:
             self.loop.add_signal_handler(signum, self.stop)
         self.loop.add_signal_handler(signal.SIGHUP, manifests.reload)
         log.event("info", "started", version=__version__, root=config.root, url=config.url_for_logs, db=config.db)
+
+    def _internal_error(self, loop, context):
+        """A bug must not stop the service; it gets one log line (with the traceback at debug level)."""
+        exc = context.get("exception")
+        self.log.event("error", "internal_error", message=context.get("message"), error=repr(exc) if exc else None)
+        if exc is not None and self.log.enabled("debug"):
+            import traceback
+
+            for line in traceback.format_exception(type(exc), exc, exc.__traceback__):
+                self.log.event("debug", "traceback", line=line.rstrip())
 
     def stop(self):
         if self.stopped is not None and not self.stopped.done():

@@ -134,6 +134,8 @@ class TftpServer(asyncio.DatagramProtocol):
         if guarded and source[0] not in self.secret_allow:
             self.access.miss(source[0], rel, now)
             return self._refuse(fetch, addr, ACCESS_VIOLATION, "access violation", 403, "tftp_secret")
+        if any(t.peer == addr for t in self.transfers):
+            return  # the client repeated its RRQ while our answer was under way: one transfer is enough
         if len(self.transfers) >= MAX_TRANSFERS:
             return self._refuse(fetch, addr, 0, "server busy", 503, "busy")
         transfer = TftpTransfer(self, fetch, found, request, addr)
@@ -178,6 +180,11 @@ class TftpTransfer(asyncio.DatagramProtocol):
             return
         self.data = netascii(data) if self.request.mode == "netascii" else data
         self.blksize, self.timeout, oack = negotiate(self.request.options, len(self.data))
+        self.server.log.event(
+            "debug", "tftp_start", src="%s:%d" % self.peer[:2], path=self.fetch.path, mode=self.request.mode,
+            asked=",".join("%s=%s" % kv for kv in sorted(self.request.options.items())) or None,
+            oack=",".join("%s=%s" % kv for kv in sorted(oack.items())) or None,
+        )
         loop = self.server.loop
         try:
             await loop.create_datagram_endpoint(lambda: self, local_addr=(self.server.local_host, 0), family=self._family())
@@ -190,6 +197,9 @@ class TftpTransfer(asyncio.DatagramProtocol):
             self._send(struct.pack("!H", OACK) + payload, 0)
         else:
             self._send_block(1)
+
+    def connection_made(self, transport):
+        self.transport = transport
 
     def _family(self):
         import socket
