@@ -158,7 +158,7 @@ class Netns:
         if netem.returncode == 0:
             return "netem"
         table = (
-            "table netdev loss_%s {\n chain in { type filter hook ingress device \"%s\" priority 0; "
+            'table netdev loss_%s {\n chain in { type filter hook ingress device "%s" priority 0; '
             "meta protocol ip numgen random mod 100 < %d drop; }\n}\n" % (ifname, ifname, percent)
         )
         subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=table, check=True, capture_output=True, text=True)

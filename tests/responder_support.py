@@ -81,7 +81,12 @@ def write_root(root, devices, shared=None, extra_files=None, provisioning_url=No
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_bytes(data)
             files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "mac": mac, "vendor": device["vendor"], "secret": secret}
-        device_entries[mac] = {"vendor": device["vendor"], "model": device["model"], "files": sorted(device["files"]), "extensions": ["101"]}
+        device_entries[mac] = {
+            "vendor": device["vendor"],
+            "model": device["model"],
+            "files": sorted(device["files"]),
+            "extensions": ["101"],
+        }
     for name, (content, vendor) in (shared or {}).items():
         data = content.encode() if isinstance(content, str) else content
         (root / name).write_bytes(data)
@@ -213,7 +218,9 @@ def digest_get(host, port, path, username, password, algorithm, user_agent=None,
         sock.sendall(first.encode())
         head = sock.recv(65536).decode("latin-1")
         statuses.append(int(head.split()[1]))
-        challenge = next(line for line in head.split("\r\n") if line.startswith("WWW-Authenticate: Digest") and "algorithm=%s," % algorithm in line)
+        challenge = next(
+            line for line in head.split("\r\n") if line.startswith("WWW-Authenticate: Digest") and "algorithm=%s," % algorithm in line
+        )
         params = dict(re.findall(r'(\w+)="?([^",]+)"?', challenge))
         h = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}[algorithm]
 

@@ -75,7 +75,9 @@ class Site:
         body, head = self.tmp / "body", self.tmp / "head"
         for f in (body, head):
             f.unlink(missing_ok=True)
-        out = self.netns.run(ns or self.phone, ["curl", "-sS", "-o", body, "-D", head, "-w", "%{http_code}", "--max-time", "10", *args, url], check=False)
+        out = self.netns.run(
+            ns or self.phone, ["curl", "-sS", "-o", body, "-D", head, "-w", "%{http_code}", "--max-time", "10", *args, url], check=False
+        )
         headers = {}
         if head.exists():
             for line in head.read_text(errors="replace").splitlines()[1:]:
@@ -87,7 +89,9 @@ class Site:
     def client(self, code):
         """Run Python (with tests/ importable) in the phone namespace; returns its JSON output."""
         env = dict(os.environ, PYTHONPATH="%s:%s" % (TESTS, RESPONDER_PATH))
-        out = self.netns.run(self.phone, [sys.executable, "-c", "import json, responder_support as r\nprint(json.dumps(%s))" % code], env=env)
+        out = self.netns.run(
+            self.phone, [sys.executable, "-c", "import json, responder_support as r\nprint(json.dumps(%s))" % code], env=env
+        )
         return json.loads(out.stdout)
 
     def fetches(self, expect=None):
@@ -111,7 +115,10 @@ def test_plain_and_secret_files_basic_digest_and_user_agent(site):
     status, headers, body = site.curl(BASE + YEALINK + ".boot")
     assert status == 200 and body.startswith(b"#!version") and headers["cache-control"] == ["no-cache"]
     head = "HEAD %s.boot HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % (TOKEN + YEALINK)
-    status, length, body = site.client("(lambda x: (x[0], x[1]['content-length'], x[2].decode()))(r.http_exchange(%r, 8080, %r.encode(), until_close=True))" % (SERVER, head))
+    status, length, body = site.client(
+        "(lambda x: (x[0], x[1]['content-length'], x[2].decode()))(r.http_exchange(%r, 8080, %r.encode(), until_close=True))"
+        % (SERVER, head)
+    )
     assert (status, length, body) == (200, str(len(site.devices[YEALINK]["files"][YEALINK + ".boot"][0])), "")
     assert site.curl(BASE + "y000000000066.cfg")[0] == 200
 
@@ -131,7 +138,9 @@ def test_plain_and_secret_files_basic_digest_and_user_agent(site):
     assert site.curl(secret_url, "-A", ua, "--digest", "-u", "prov:wrong")[0] == 401
 
     for algorithm in ("MD5", "SHA-256"):
-        statuses = site.client("r.digest_get(%r, 8080, %r, 'prov', %r, %r, %r, replay=True)" % (SERVER, TOKEN + YEALINK + ".cfg", PASSWORD, algorithm, ua))
+        statuses = site.client(
+            "r.digest_get(%r, 8080, %r, 'prov', %r, %r, %r, replay=True)" % (SERVER, TOKEN + YEALINK + ".cfg", PASSWORD, algorithm, ua)
+        )
         assert statuses == [401, 200, 401], "%s: a replayed Digest answer must be refused: %s" % (algorithm, statuses)
 
     # The User-Agent must carry the file's MAC (Yealink UAs do): another phone's UA, or none, is refused.
@@ -293,6 +302,8 @@ def test_bounds_and_bad_requests(site):
     status = site.client("r.http_exchange(%r, 8080, b'GET / HTTP/1.1\\r\\nHost: x\\r\\n', timeout=8)[0]" % SERVER)
     assert status == 408 and time.monotonic() - started < 6
     # Keep-alive and pipelining: two requests in one packet, two answers in order.
-    pipelined = ("GET {0}.boot HTTP/1.1\r\nHost: x\r\n\r\nGET {0}.boot HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").format(TOKEN + YEALINK)
+    pipelined = ("GET {0}.boot HTTP/1.1\r\nHost: x\r\n\r\nGET {0}.boot HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").format(
+        TOKEN + YEALINK
+    )
     body = site.client("r.http_exchange(%r, 8080, %r.encode(), until_close=True)[2].decode('latin-1')" % (SERVER, pipelined))
     assert body.count("HTTP/1.1 200 OK") == 1  # the second response follows the first's body

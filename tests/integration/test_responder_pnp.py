@@ -155,7 +155,9 @@ def test_notify_retransmitted_through_30_percent_loss(site):
     # arrives after the NOTIFY (a strict scenario), though that phone already has its URL.
     got = {line.split()[-2] for line in log.splitlines() if "NOTIFY-URL" in line and line.endswith(" " + URL)}
     assert got == set(macs), "phones without their URL through 30%% loss: %s\n%s" % (sorted(set(macs) - got), responder.log()[-3000:])
-    sends = [int(line.split("sends=")[1].split()[0]) for line in responder.log().splitlines() if " pnp_notify " in line and "sends=" in line]
+    sends = [
+        int(line.split("sends=")[1].split()[0]) for line in responder.log().splitlines() if " pnp_notify " in line and "sends=" in line
+    ]
     assert sends and max(sends) > 1, "no NOTIFY was retransmitted: %s" % sends
 
 
@@ -184,4 +186,3 @@ def test_replies_per_source_are_limited_and_other_sip_ignored(site):
     out = site.netns.run(site.phone, [sys.executable, "-c", probe], check=False)
     assert out.returncode == 0 and "silent" in out.stdout, out.stdout + out.stderr
     assert len(site.events()) == len(rows)
-

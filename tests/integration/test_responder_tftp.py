@@ -93,9 +93,7 @@ def test_tftp_fetch_with_options_and_policy(site):
     for name in (TOKEN + "../outside.txt", TOKEN + ".autoprov-manifest.json", TOKEN + "..\\outside.txt", "y000000000066.cfg"):
         error = site.client("r.tftp_get(%r, 69, %r)['error']" % (SERVER, name))
         assert error and error[0] in (1, 2), name
-    write = site.client(
-        "__import__('socket').socket(2, 2).sendto(b'\\x00\\x02x\\x00octet\\x00', (%r, 69)) and None" % SERVER
-    )
+    write = site.client("__import__('socket').socket(2, 2).sendto(b'\\x00\\x02x\\x00octet\\x00', (%r, 69)) and None" % SERVER)
     assert write is None
     rows = responder.rows("SELECT * FROM fetches WHERE proto = 'tftp' ORDER BY id", expect=lambda rows: len(rows) >= 12)
     done = [r for r in rows if r["status"] == 200]

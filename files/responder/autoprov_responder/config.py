@@ -16,7 +16,14 @@ from urllib.parse import unquote, urlsplit
 
 MAC_RE = re.compile(r"^[0-9a-f]{12}$")
 LOG_LEVELS = ("debug", "info", "warning", "error")
-_HTTP_LIMITS = {"request_line": 4096, "header_bytes": 8192, "headers": 64, "header_timeout": 10, "idle_timeout": 15, "max_connections": 1024}
+_HTTP_LIMITS = {
+    "request_line": 4096,
+    "header_bytes": 8192,
+    "headers": 64,
+    "header_timeout": 10,
+    "idle_timeout": 15,
+    "max_connections": 1024,
+}
 _LOCKOUT = {"misses": 10, "window": 300, "duration": 900}
 _PNP_RATE = {"per_source": 20, "window": 10}
 KNOWN_KEYS = {
@@ -113,14 +120,14 @@ def parse_hostport(text, default_port=None):
 
 def _networks(value, key, problems):
     if not isinstance(value, list):
-        problems.append("%s: must be a list of CIDRs such as \"10.0.0.0/8\", got %r" % (key, value))
+        problems.append('%s: must be a list of CIDRs such as "10.0.0.0/8", got %r' % (key, value))
         return []
     nets = []
     for item in value:
         try:
             nets.append(ipaddress.ip_network(str(item), strict=False))
         except ValueError:
-            problems.append("%s: %r is not a CIDR; valid: \"192.0.2.0/24\", \"10.0.0.5/32\", \"2001:db8::/32\"" % (key, item))
+            problems.append('%s: %r is not a CIDR; valid: "192.0.2.0/24", "10.0.0.5/32", "2001:db8::/32"' % (key, item))
     return nets
 
 
@@ -128,14 +135,16 @@ def _listen_list(value, key, default_port, problems):
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        problems.append("%s: must be a list of \"ADDR:PORT\", got %r" % (key, value))
+        problems.append('%s: must be a list of "ADDR:PORT", got %r' % (key, value))
         return []
     out = []
     for item in value:
         try:
             out.append(parse_hostport(item, default_port))
         except ValueError as exc:
-            problems.append("%s: %r is not a listen address (%s); valid: \"0.0.0.0:%d\", \"[::]:%d\"" % (key, item, exc, default_port, default_port))
+            problems.append(
+                '%s: %r is not a listen address (%s); valid: "0.0.0.0:%d", "[::]:%d"' % (key, item, exc, default_port, default_port)
+            )
     return out
 
 
@@ -167,7 +176,7 @@ def _auth(value, problems):
     if value is None:
         return None
     if not isinstance(value, dict):
-        problems.append("auth: must be an object {\"username\", \"password\", \"realm\", \"scope\", \"per_device\"} or null")
+        problems.append('auth: must be an object {"username", "password", "realm", "scope", "per_device"} or null')
         return None
     for name in value:
         if name not in ("username", "password", "realm", "scope", "per_device"):
@@ -177,19 +186,19 @@ def _auth(value, problems):
         problems.append("auth.realm: must be a non-empty string without quotes or backslashes")
     scope = value.get("scope", "secret")
     if scope not in ("secret", "all"):
-        problems.append("auth.scope: %r; valid: \"secret\" (files marked secret) or \"all\"" % (scope,))
+        problems.append('auth.scope: %r; valid: "secret" (files marked secret) or "all"' % (scope,))
     default = None
     if "username" in value or "password" in value:
         default = _credentials(value, "auth", problems)
     per_device = {}
     raw = value.get("per_device", {})
     if not isinstance(raw, dict):
-        problems.append("auth.per_device: must map a MAC (12 hex digits) to {\"username\", \"password\"}")
+        problems.append('auth.per_device: must map a MAC (12 hex digits) to {"username", "password"}')
         raw = {}
     for mac, pair in raw.items():
         norm = re.sub(r"[:.\-]", "", str(mac)).lower()
         if not MAC_RE.match(norm):
-            problems.append("auth.per_device: %r is not a MAC; valid: 12 hex digits, e.g. \"001565aabb01\"" % (mac,))
+            problems.append('auth.per_device: %r is not a MAC; valid: 12 hex digits, e.g. "001565aabb01"' % (mac,))
             continue
         creds = _credentials(pair if isinstance(pair, dict) else {}, "auth.per_device.%s" % norm, problems)
         if creds:
@@ -213,7 +222,7 @@ def _credentials(value, key, problems):
 
 def _url(value, problems):
     if not isinstance(value, str) or not value:
-        problems.append("url: missing; the provisioning URL, e.g. \"http://192.0.2.10:8080/p/TOKEN/\"")
+        problems.append('url: missing; the provisioning URL, e.g. "http://192.0.2.10:8080/p/TOKEN/"')
         return None, "/"
     try:
         parts = urlsplit(value)

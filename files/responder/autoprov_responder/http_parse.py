@@ -58,7 +58,9 @@ def parse_head(head, limits):
     if not _TOKEN.match(method) or not _TARGET.match(target):
         raise HttpError(400, "Bad Request")
     if version not in (b"HTTP/1.1", b"HTTP/1.0"):
-        raise HttpError(505 if version.startswith(b"HTTP/") else 400, "HTTP Version Not Supported" if version.startswith(b"HTTP/") else "Bad Request")
+        raise HttpError(
+            505 if version.startswith(b"HTTP/") else 400, "HTTP Version Not Supported" if version.startswith(b"HTTP/") else "Bad Request"
+        )
     headers = {}
     for line in lines[1:]:
         name, colon, value = line.partition(b":")

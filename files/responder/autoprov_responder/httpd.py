@@ -59,7 +59,9 @@ class Response:
 
 
 def _error(status, extra=(), close=False):
-    return Response(status, list(extra) + [("Content-Type", "text/plain; charset=utf-8")], b"%d %s\n" % (status, _REASONS[status].encode()), close=close)
+    return Response(
+        status, list(extra) + [("Content-Type", "text/plain; charset=utf-8")], b"%d %s\n" % (status, _REASONS[status].encode()), close=close
+    )
 
 
 def _not_modified(request, entry):

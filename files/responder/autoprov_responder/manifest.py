@@ -121,7 +121,7 @@ def parse(data, path="manifest"):
             _fail(path, "vendors.%s.pnp_names: must be a list of strings" % key)
         pnp_url = raw.get("pnp_url", "{url}")
         if not isinstance(pnp_url, str) or not pnp_url:
-            _fail(path, "vendors.%s.pnp_url: must be a string such as \"{url}\"" % key)
+            _fail(path, 'vendors.%s.pnp_url: must be a string such as "{url}"' % key)
         try:
             pnp_url.format(url="", mac="", MAC="")
         except (KeyError, IndexError, ValueError) as exc:

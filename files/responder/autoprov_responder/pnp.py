@@ -245,7 +245,9 @@ class PnpService:
             "reason": reason,
             "notify": "pending" if reason is None else None,
         }
-        fields = dict(src="%s:%d" % source, mac=sub.mac, vendor=sub.vendor, model=sub.model, firmware=sub.firmware, known=int(device is not None))
+        fields = dict(
+            src="%s:%d" % source, mac=sub.mac, vendor=sub.vendor, model=sub.model, firmware=sub.firmware, known=int(device is not None)
+        )
         if reason is not None:
             self.store.pnp_event(event)
             self._remember(key, None, None)
@@ -262,7 +264,14 @@ class PnpService:
         self._remember(key, reply, reply_to)
         self._send(endpoint.send_sock, reply, reply_to)
         branch = "z9hG4bK" + os.urandom(8).hex()
-        tx = _NotifyTx(event_id, sip.notify(sub, local, branch, tag, body), sip.notify_target(sub, source), endpoint.send_sock, time.monotonic(), sub.mac)
+        tx = _NotifyTx(
+            event_id,
+            sip.notify(sub, local, branch, tag, body),
+            sip.notify_target(sub, source),
+            endpoint.send_sock,
+            time.monotonic(),
+            sub.mac,
+        )
         self._notify_tx[branch] = tx
         self._send_notify(branch, tx)
         self.log.event("info", "pnp", answered=1, url=mask_url(body), **fields)

@@ -181,7 +181,11 @@ class TftpTransfer(asyncio.DatagramProtocol):
         self.data = netascii(data) if self.request.mode == "netascii" else data
         self.blksize, self.timeout, oack = negotiate(self.request.options, len(self.data))
         self.server.log.event(
-            "debug", "tftp_start", src="%s:%d" % self.peer[:2], path=self.fetch.path, mode=self.request.mode,
+            "debug",
+            "tftp_start",
+            src="%s:%d" % self.peer[:2],
+            path=self.fetch.path,
+            mode=self.request.mode,
             asked=",".join("%s=%s" % kv for kv in sorted(self.request.options.items())) or None,
             oack=",".join("%s=%s" % kv for kv in sorted(oack.items())) or None,
         )
