@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
+
+_NEEDS_QUOTES = re.compile(r'[\s"=\\]|[^\x21-\x7e]')
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 
 
 def _quote(value):
-    text = str(value)
-    if text == "" or any(c in text for c in ' "=\\') or not text.isprintable():
-        return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"').encode("unicode_escape").decode("ascii")
+    text = value if isinstance(value, str) else str(value)
+    if text == "" or _NEEDS_QUOTES.search(text):
+        return '"%s"' % text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
     return text
 
 

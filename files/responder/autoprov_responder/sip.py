@@ -17,6 +17,9 @@ _STATUS_LINE = re.compile(r"^SIP/2\.0 ([1-6]\d\d)(?: (.*))?$")
 _REQUEST_LINE = re.compile(r"^([A-Za-z]+) (\S+) SIP/2\.0$")
 _URI_IN_BRACKETS = re.compile(r"<([^>]*)>")
 _MAC_USER = re.compile(r"^(?:mac[:=]?)?((?:[0-9a-f]{2}[:\-]?){5}[0-9a-f]{2})$", re.I)
+# a ';'-separated (or ','-separated) item: anything but the separator, or a quoted string, or a <...> URI
+_PARAM_PARTS = re.compile(r'(?:[^;"]|"[^"]*(?:"|$))*')
+_COMMA_PARTS = re.compile(r'(?:[^,"<]|"[^"]*(?:"|$)|<[^>]*(?:>|$))+')
 _VIA = re.compile(r"^SIP\s*/\s*2\.0\s*/\s*([A-Za-z]+)\s+([^;\s]+)(.*)$", re.S)
 
 
@@ -101,16 +104,7 @@ def parse(data):
 
 def split_params(text):
     """'a;b=1;c="x;y"' -> ('a', {'b': '1', 'c': 'x;y'}); names lowercase, quotes removed, spaces tolerated."""
-    parts, buf, quoted = [], [], False
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-        if char == ";" and not quoted:
-            parts.append("".join(buf))
-            buf = []
-        else:
-            buf.append(char)
-    parts.append("".join(buf))
+    parts = text.split(";") if '"' not in text else _PARAM_PARTS.findall(text)
     params = {}
     for part in parts[1:]:
         name, _, value = part.partition("=")
@@ -120,7 +114,7 @@ def split_params(text):
             if len(value) >= 2 and value[0] == value[-1] == '"':
                 value = value[1:-1]
             params[name] = value
-    return parts[0].strip(), params
+    return (parts[0].strip() if parts else ""), params
 
 
 def uri_of(header_value):
@@ -190,21 +184,11 @@ def parse_via(value):
 
 
 def _split_commas(value):
-    parts, buf, quoted, angle = [], [], False, 0
-    for char in value:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char == "<":
-            angle += 1
-        elif not quoted and char == ">":
-            angle = max(0, angle - 1)
-        if char == "," and not quoted and not angle:
-            parts.append("".join(buf))
-            buf = []
-        else:
-            buf.append(char)
-    parts.append("".join(buf))
-    return [p for p in (p.strip() for p in parts) if p] or [""]
+    """Comma-separated header values, commas inside quotes or <...> kept."""
+    if "," not in value:
+        return [value.strip()]
+    parts = [p.strip() for p in _COMMA_PARTS.findall(value)]
+    return [p for p in parts if p] or [""]
 
 
 class PnpSubscribe:
