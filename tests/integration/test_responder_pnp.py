@@ -186,3 +186,16 @@ def test_replies_per_source_are_limited_and_other_sip_ignored(site):
     out = site.netns.run(site.phone, [sys.executable, "-c", probe], check=False)
     assert out.returncode == 0 and "silent" in out.stdout, out.stdout + out.stderr
     assert len(site.events()) == len(rows)
+
+
+def test_multicast_with_a_unicast_listen_address(site):
+    """sip_listen on the PBX's own address: a second socket joins the group, replies leave from the unicast one."""
+    responder = site.start(sip_listen=["%s:5060" % SERVER])
+    mac, *_, url = PHONES["grandstream"]
+    rc, log = site.sipp("grandstream", [mac])
+    assert rc == 0 and "NOTIFY-URL %s %s\n" % (mac, url) in log, responder.log()[-2000:]
+    # and a unicast SUBSCRIBE to that address works the same
+    mac, *_, url = PHONES["fanvil"]
+    text = (SIPP_DIR / "fanvil.xml").read_text()
+    rc, log = site.sipp("fanvil", [mac], scenario_text=text, extra=["-rsa", "%s:5060" % SERVER])
+    assert rc == 0 and "NOTIFY-URL %s %s\n" % (mac, url) in log
