@@ -7,14 +7,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
-def use_project_python():
-    """Re-run this script with the project's venv (scripts/test.sh setup), where the test helpers import."""
-    if VENV_PYTHON.exists() and Path(sys.executable).resolve() != VENV_PYTHON.resolve() and not os.environ.get("AUTOPROV_BENCH_CHILD"):
-        os.environ["AUTOPROV_BENCH_CHILD"] = "1"
-        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
+def use_test_helpers():
+    """The benchmarks build their hosts with the test helpers (tests/helpers.py, tests/responder_support.py)."""
     for path in (ROOT / "tests", ROOT / "files" / "responder"):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))

@@ -188,7 +188,7 @@ def http_exchange(host, port, raw, timeout=5.0, until_close=False):
                         break
         except socket.timeout:
             pass
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, _unused, body = data.partition(b"\r\n\r\n")
     if not head.startswith(b"HTTP/1.1 "):
         return None, {}, data
     return int(head.split()[1]), _headers(head), body
@@ -197,7 +197,7 @@ def http_exchange(host, port, raw, timeout=5.0, until_close=False):
 def _headers(head):
     out = {}
     for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.decode("latin-1").partition(":")
+        name, _unused, value = line.decode("latin-1").partition(":")
         out.setdefault(name.strip().lower(), value.strip())
     return out
 
@@ -236,12 +236,12 @@ def digest_get(host, port, path, username, password, algorithm, user_agent=None,
             % (username, params["realm"], params["nonce"], path, algorithm, nc, cnonce, response, params["opaque"])
         )
         second = "GET %s HTTP/1.1\r\nHost: %s\r\n%sAuthorization: %s\r\n\r\n" % (path, host, ua, auth)
-        for _ in range(2 if replay else 1):
+        for _unused in range(2 if replay else 1):
             sock.sendall(second.encode())
             data = b""
             while b"\r\n\r\n" not in data:
                 data += sock.recv(65536)
-            head, _, body = data.partition(b"\r\n\r\n")
+            head, _unused, body = data.partition(b"\r\n\r\n")
             length = int(_headers(head).get("content-length", "0"))
             while len(body) < length:
                 body += sock.recv(65536)

@@ -29,7 +29,7 @@ class Site:
         self.srv = netns.add("pbx")
         self.phone = netns.add("phone")
         self.outsider = netns.add("out")
-        _, self.phone_if = netns.wire(self.srv, SERVER + "/24", self.phone, PHONE + "/24")
+        _unused, self.phone_if = netns.wire(self.srv, SERVER + "/24", self.phone, PHONE + "/24")
         netns.wire(self.srv, OUTSIDER_SERVER + "/24", self.outsider, OUTSIDER + "/24")
         netns.run(self.outsider, ["ip", "route", "add", "10.99.32.0/24", "via", OUTSIDER_SERVER])
         self.root = tmp_path / "root"
@@ -81,7 +81,7 @@ class Site:
         headers = {}
         if head.exists():
             for line in head.read_text(errors="replace").splitlines()[1:]:
-                name, _, value = line.partition(":")
+                name, _unused, value = line.partition(":")
                 if value:
                     headers.setdefault(name.strip().lower(), []).append(value.strip())
         return int(out.stdout or 0), headers, body.read_bytes() if body.exists() else b""
@@ -129,11 +129,11 @@ def test_plain_and_secret_files_basic_digest_and_user_agent(site):
     assert [c.split(",")[0].split()[0] for c in challenges] == ["Digest", "Digest", "Basic"]
     assert "algorithm=SHA-256" in challenges[0] and "algorithm=MD5" in challenges[1] and 'qop="auth"' in challenges[0]
 
-    status, _, body = site.curl(secret_url, "-A", ua, "-u", "prov:" + PASSWORD)  # Basic
+    status, _unused, body = site.curl(secret_url, "-A", ua, "-u", "prov:" + PASSWORD)  # Basic
     assert status == 200 and SIP_SECRET.encode() in body
     assert site.curl(secret_url, "-A", ua, "-u", "prov:wrong")[0] == 401
     assert site.curl(secret_url, "-A", ua, "-u", "other:" + PASSWORD)[0] == 401
-    status, _, body = site.curl(secret_url, "-A", ua, "--digest", "-u", "prov:" + PASSWORD)  # curl's choice of algorithm
+    status, _unused, body = site.curl(secret_url, "-A", ua, "--digest", "-u", "prov:" + PASSWORD)  # curl's choice of algorithm
     assert status == 200 and SIP_SECRET.encode() in body
     assert site.curl(secret_url, "-A", ua, "--digest", "-u", "prov:wrong")[0] == 401
 
@@ -199,7 +199,7 @@ def test_traversal_tricks_refused(site):
         assert not any(leak in body for leak in ("OUTSIDE", "root:", '"format"', "HIDDEN", "#!version")), (target, body)
     # curl's own spelling of a few of them
     for path in ("../outside.txt", "%2e%2e/outside.txt", "..%2F..%2Foutside.txt"):
-        status, _, body = site.curl(BASE + path, "--path-as-is")
+        status, _unused, body = site.curl(BASE + path, "--path-as-is")
         assert status in (400, 404) and b"OUTSIDE" not in body, path
     # what is inside the root is served: a nested file, a symlink that stays inside
     assert site.curl(BASE + "sub/dir/file.txt")[2] == b"nested\n"
@@ -211,7 +211,7 @@ def test_traversal_tricks_refused(site):
 def test_conditional_get_and_manifest_reload(site):
     site.start()
     url = BASE + YEALINK + ".boot"
-    status, headers, _ = site.curl(url)
+    status, headers, _unused = site.curl(url)
     etag, modified = headers["etag"][0], headers["last-modified"][0]
     status, headers, body = site.curl(url, "-H", "If-None-Match: " + etag)
     assert status == 304 and body == b"" and headers["etag"] == [etag]
@@ -243,7 +243,7 @@ def test_conditional_get_and_manifest_reload(site):
 def test_lockout_allow_list_and_large_files(site):
     site.start(lockout={"misses": 5, "window": 60, "duration": 30})
     boot = BASE + YEALINK + ".boot"
-    for _ in range(6):  # the same missing file again and again is one miss
+    for _unused in range(6):  # the same missing file again and again is one miss
         assert site.curl(BASE + "001565000000.cfg")[0] == 404
     assert site.curl(boot)[0] == 200
     for i in range(1, 5):  # guessing MACs: four more different misses make five
@@ -271,10 +271,10 @@ def test_https_with_an_openssl_certificate(site):
     )
     site.start(https_listen=["%s:8443" % SERVER], tls_cert=str(cert), tls_key=str(key))
     https = "https://%s:8443%s" % (SERVER, TOKEN)
-    status, _, body = site.curl(https + YEALINK + ".boot", "--cacert", cert)
+    status, _unused, body = site.curl(https + YEALINK + ".boot", "--cacert", cert)
     assert status == 200 and body.startswith(b"#!version")
     ua = user_agent("yealink", YEALINK)
-    status, _, body = site.curl(https + YEALINK + ".cfg", "--cacert", cert, "-A", ua, "-u", "prov:" + PASSWORD)
+    status, _unused, body = site.curl(https + YEALINK + ".cfg", "--cacert", cert, "-A", ua, "-u", "prov:" + PASSWORD)
     assert status == 200 and SIP_SECRET.encode() in body
     assert site.curl(https + YEALINK + ".boot", "--cacert", cert, "--tlsv1.0", "--tls-max", "1.1")[0] == 0  # TLS < 1.2 refused
     rows = site.fetches(expect=lambda rows: any(r["proto"] == "https" for r in rows))
@@ -296,7 +296,7 @@ def test_bounds_and_bad_requests(site):
         (b"\x16\x03\x01\x00\xa5garbage\r\n\r\n", 400),
     ]
     statuses = site.client("[r.http_exchange(%r, 8080, q)[0] for q, _ in %r]" % (SERVER, cases))
-    assert statuses == [want for _, want in cases]
+    assert statuses == [want for _unused, want in cases]
     # A request head that never ends is cut off after header_timeout (slowloris).
     started = time.monotonic()
     status = site.client("r.http_exchange(%r, 8080, b'GET / HTTP/1.1\\r\\nHost: x\\r\\n', timeout=8)[0]" % SERVER)

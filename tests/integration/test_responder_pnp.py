@@ -40,7 +40,7 @@ class Site:
         self.srv_if, self.phone_if = netns.wire(self.srv, SERVER + "/24", self.phone, PHONE + "/24")
         devices = {
             mac: {"vendor": vendor, "model": model, "files": {"%s.cfg" % mac: ("config of %s\n" % mac, True)}}
-            for mac, vendor, model, *_ in PHONES.values()
+            for mac, vendor, model, *_unused in PHONES.values()
         }
         write_root(tmp_path / "root", devices)
         self.responder = None
@@ -94,13 +94,13 @@ def site(netns, tmp_path):
 def test_each_vendor_form_gets_200_and_notify_with_its_url(site):
     responder = site.start()
     for scenario in ("yealink", "grandstream", "fanvil", "htek", "bare"):
-        mac, *_, url = PHONES[scenario]
+        mac, *_unused, url = PHONES[scenario]
         rc, log = site.sipp(scenario, [mac])
         assert rc == 0, "%s: sipp failed\n%s\n%s" % (scenario, log, responder.log()[-2000:])
         assert "NOTIFY-URL %s %s\n" % (mac, url) in log, scenario
 
     # Snom sends from an ephemeral port (rport) but takes the NOTIFY on its SIP port, the Contact's.
-    mac, *_, url = PHONES["snom"]
+    mac, *_unused, url = PHONES["snom"]
     run = site.tmp / "snom-notify"
     run.mkdir()
     receiver = site.netns.popen(
@@ -108,7 +108,7 @@ def test_each_vendor_form_gets_200_and_notify_with_its_url(site):
         ["sipp", "-sf", SIPP_DIR / "uas_notify.xml", "-i", PHONE, "-p", "5060", "-t", "u1", "-nostdin", "-m", "1"]
         + ["-trace_logs", "-log_file", run / "log.txt", "-timeout", "15s", "-timeout_error"],
     )
-    rc, _ = site.sipp("snom", [mac], port=57648)
+    rc, _unused = site.sipp("snom", [mac], port=57648)
     assert rc == 0, "snom: no 200 OK at the ephemeral source port (rport)"
     assert receiver.wait(timeout=20) == 0, "snom: no NOTIFY at the Contact port"
     assert "NOTIFY-URL %s\n" % url in (run / "log.txt").read_text()
@@ -150,7 +150,7 @@ def test_notify_retransmitted_through_30_percent_loss(site):
         {m: {"vendor": "yealink", "model": "T46S", "files": {m + ".cfg": ("x\n", True)}} for m in macs},
     )
     text = (SIPP_DIR / "yealink.xml").read_text().replace("</scenario>", '  <pause milliseconds="8000"/>\n</scenario>')
-    _, log = site.sipp("yealink", macs, rate=10, timeout=60, scenario_text=text, extra=["-max_non_invite_retrans", "10"])
+    _unused, log = site.sipp("yealink", macs, rate=10, timeout=60, scenario_text=text, extra=["-max_non_invite_retrans", "10"])
     # sipp's exit code is no measure here: it aborts a call when a retransmitted 200 for its SUBSCRIBE
     # arrives after the NOTIFY (a strict scenario), though that phone already has its URL.
     got = {line.split()[-2] for line in log.splitlines() if "NOTIFY-URL" in line and line.endswith(" " + URL)}
@@ -191,11 +191,11 @@ def test_replies_per_source_are_limited_and_other_sip_ignored(site):
 def test_multicast_with_a_unicast_listen_address(site):
     """sip_listen on the PBX's own address: a second socket joins the group, replies leave from the unicast one."""
     responder = site.start(sip_listen=["%s:5060" % SERVER])
-    mac, *_, url = PHONES["grandstream"]
+    mac, *_unused, url = PHONES["grandstream"]
     rc, log = site.sipp("grandstream", [mac])
     assert rc == 0 and "NOTIFY-URL %s %s\n" % (mac, url) in log, responder.log()[-2000:]
     # and a unicast SUBSCRIBE to that address works the same
-    mac, *_, url = PHONES["fanvil"]
+    mac, *_unused, url = PHONES["fanvil"]
     text = (SIPP_DIR / "fanvil.xml").read_text()
     rc, log = site.sipp("fanvil", [mac], scenario_text=text, extra=["-rsa", "%s:5060" % SERVER])
     assert rc == 0 and "NOTIFY-URL %s %s\n" % (mac, url) in log

@@ -77,7 +77,7 @@ def test_tftp_fetch_with_options_and_policy(site):
     assert rc == 0 and data == SHARED, err
     # curl asks for blksize, timeout and tsize (RFC 2347-2349); all three are acknowledged
     assert 'asked="blksize=1024,timeout=5,tsize=0" oack="blksize=1024,timeout=5,tsize=%d"' % len(SHARED) in responder.log()
-    rc, data, _ = site.curl("/" + TOKEN + "y000000000066.cfg", "--tftp-no-options")  # leading slash, RFC 1350 only
+    rc, data, _unused = site.curl("/" + TOKEN + "y000000000066.cfg", "--tftp-no-options")  # leading slash, RFC 1350 only
     assert rc == 0 and data == SHARED
 
     got = site.client("r.tftp_get(%r, 69, %r, {'blksize': 100, 'tsize': 0, 'timeout': 2})" % (SERVER, TOKEN + "y000000000066.cfg"))

@@ -72,7 +72,7 @@ class Authenticator:
         """OK / MISSING / FAILED / STALE for an Authorization header value against Credentials."""
         if not header:
             return MISSING
-        scheme, _, rest = header.strip().partition(" ")
+        scheme, _unused, rest = header.strip().partition(" ")
         scheme = scheme.lower()
         if scheme == "basic":
             return self._check_basic(rest.strip(), credentials)

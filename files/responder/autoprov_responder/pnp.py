@@ -157,7 +157,7 @@ class PnpService:
 
     def _readable(self, endpoint):
         sock = endpoint.sock
-        for _ in range(_READS_PER_WAKEUP):
+        for _unused in range(_READS_PER_WAKEUP):
             try:
                 data, source = sock.recvfrom(65535)
             except (BlockingIOError, InterruptedError):

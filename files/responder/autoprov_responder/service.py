@@ -75,7 +75,7 @@ class Responder:
             log.event("info", "http_listening", proto=proto, addr="%s:%d" % listen)
         for listen in config.tftp_listen:
             try:
-                transport, _ = await self.loop.create_datagram_endpoint(
+                transport, _unused = await self.loop.create_datagram_endpoint(
                     lambda: TftpServer(config, access, log, self.loop), local_addr=listen, reuse_port=False
                 )
             except OSError as exc:

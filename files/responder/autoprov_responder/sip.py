@@ -107,7 +107,7 @@ def split_params(text):
     parts = text.split(";") if '"' not in text else _PARAM_PARTS.findall(text)
     params = {}
     for part in parts[1:]:
-        name, _, value = part.partition("=")
+        name, _unused, value = part.partition("=")
         name = name.strip().lower()
         if name:
             value = value.strip()
@@ -135,10 +135,10 @@ def uri_parts(uri):
     if "@" in rest:
         user, rest = rest.rsplit("@", 1)
     if rest.startswith("["):
-        host, _, after = rest[1:].partition("]")
+        host, _unused, after = rest[1:].partition("]")
         port = after[1:] if after.startswith(":") else None
     else:
-        host, _, port = rest.partition(":")
+        host, _unused, port = rest.partition(":")
     if not host:
         raise SipError("no host")
     if port:
@@ -173,13 +173,13 @@ def parse_via(value):
         raise SipError("bad Via")
     sent_by = match.group(2)
     if sent_by.startswith("["):
-        host, _, after = sent_by[1:].partition("]")
+        host, _unused, after = sent_by[1:].partition("]")
         port = after[1:] if after.startswith(":") else ""
     else:
-        host, _, port = sent_by.partition(":")
+        host, _unused, port = sent_by.partition(":")
     if port and (not port.isdigit() or not 0 < int(port) < 65536):
         raise SipError("bad Via port")
-    _, params = split_params("x" + match.group(3))
+    _unused, params = split_params("x" + match.group(3))
     return Via(match.group(1).upper(), host, int(port) if port else None, params, first.strip())
 
 

@@ -107,10 +107,10 @@ class TftpServer(asyncio.DatagramProtocol):
         self.transport = transport
         self.local_host = transport.get_extra_info("sockname")[0]
 
-    def datagram_received(self, packet, addr):
+    def datagram_received(self, data, addr):
         source = (plain_ip(addr[0]), addr[1])
         try:
-            opcode, request = parse_request(packet)
+            opcode, request = parse_request(data)
         except TftpError:
             return  # not a request to this port: ignore, as TFTP servers do
         now = time.time()
@@ -237,15 +237,15 @@ class TftpTransfer(asyncio.DatagramProtocol):
         self.transport.sendto(self.last_packet, self.peer)
         self._arm()
 
-    def datagram_received(self, packet, addr):
+    def datagram_received(self, data, addr):
         if self.done:
             return
         if addr[:2] != self.peer[:2]:
             self.transport.sendto(error_packet(UNKNOWN_TID, "unknown transfer id"), addr)
             return
-        if len(packet) < 4:
+        if len(data) < 4:
             return
-        opcode, number = struct.unpack("!HH", packet[:4])
+        opcode, number = struct.unpack("!HH", data[:4])
         if opcode == ERROR:
             self._finish(400, "bad_request" if self.block == 0 else "timeout")
             return

@@ -98,7 +98,7 @@ def _apply_edits(pair):
 def _shuffle_lines(pair):
     data, rnd = pair
     lines = data.split(b"\r\n")
-    for _ in range(rnd.randint(1, 4)):
+    for _unused in range(rnd.randint(1, 4)):
         op = rnd.choice(("drop", "dup", "swap", "lf"))
         i, j = rnd.randrange(len(lines)), rnd.randrange(len(lines))
         if op == "drop" and len(lines) > 1:
@@ -184,7 +184,7 @@ def stack(tmp_path_factory):
 @fuzz(mutations(CAPTURES + [NOTIFY_ANSWER]))
 def test_pnp_datagram_handling(stack, data):
     """The whole PnP path (parse, decide, answer, NOTIFY transaction) on each input."""
-    pnp, endpoint, _, _, sink = stack
+    pnp, endpoint, sink = stack[0], stack[1], stack[4]
     pnp.datagram(endpoint, data, ("192.0.2.20", 5060))
     pnp._server_tx.clear()  # so that every input is a new transaction
     pnp.rate._counts.clear()
@@ -226,7 +226,7 @@ class _Transport:
 @fuzz(st.lists(mutations(HTTP_REQUESTS), min_size=1, max_size=4))
 def test_http_connection(stack, chunks):
     """Bytes through the real connection protocol and policy: only well-formed HTTP/1.1 responses come out."""
-    _, _, host, loop, _ = stack
+    host, loop = stack[2], stack[3]
     asyncio.set_event_loop(loop)
     host.access.lockout._locked.clear()
     conn = HttpConnection(host, "http")
@@ -269,7 +269,7 @@ def test_authorization_headers(header):
 @fuzz(mutations([b"\x00\x01p/Zt4/a.cfg\x00octet\x00blksize\x001024\x00tsize\x000\x00timeout\x005\x00", b"\x00\x02x\x00netascii\x00"]))
 def test_tftp_requests(packet):
     try:
-        _, request = tftp.parse_request(packet)
+        _unused, request = tftp.parse_request(packet)
     except tftp.TftpError:
         return
     tftp.negotiate(request.options, 1000)
