@@ -19,6 +19,7 @@ TOKEN = "p/Zt4tok/"
 YEALINK = "001565aabb01"
 TESTS = Path(__file__).resolve().parent.parent
 SHARED = bytes(range(256)) * 40 + b"tail"  # 10244 bytes: several blocks, not a multiple of any block size
+FIRMWARE = os.urandom((3 << 19) + 7)  # 1.5 MiB: beyond the memory cache, read block by block
 
 
 @pytest.fixture
@@ -30,6 +31,7 @@ def site(netns, tmp_path):
         root,
         {YEALINK: {"vendor": "yealink", "model": "T46S", "files": {YEALINK + ".cfg": ("account.1.password = tftp-secret\n", True)}}},
         shared={"y000000000066.cfg": (SHARED, "yealink"), "lines.txt": ("one\ntwo\r\n", "yealink")},
+        extra_files={"fw/T46S.rom": FIRMWARE},
     )
     (tmp_path / "outside.txt").write_text("OUTSIDE\n")
     started = []
@@ -79,6 +81,8 @@ def test_tftp_fetch_with_options_and_policy(site):
     assert 'asked="blksize=1024,timeout=5,tsize=0" oack="blksize=1024,timeout=5,tsize=%d"' % len(SHARED) in responder.log()
     rc, data, _unused = site.curl("/" + TOKEN + "y000000000066.cfg", "--tftp-no-options")  # leading slash, RFC 1350 only
     assert rc == 0 and data == SHARED
+    rc, data, err = site.curl(TOKEN + "fw/T46S.rom", "--tftp-blksize", "8192")
+    assert rc == 0 and data == FIRMWARE, err
 
     got = site.client("r.tftp_get(%r, 69, %r, {'blksize': 100, 'tsize': 0, 'timeout': 2})" % (SERVER, TOKEN + "y000000000066.cfg"))
     assert got["oack"] == {"blksize": "100", "tsize": str(len(SHARED)), "timeout": "2"} and got["data"].encode("latin-1") == SHARED
@@ -95,9 +99,10 @@ def test_tftp_fetch_with_options_and_policy(site):
         assert error and error[0] in (1, 2), name
     write = site.client("__import__('socket').socket(2, 2).sendto(b'\\x00\\x02x\\x00octet\\x00', (%r, 69)) and None" % SERVER)
     assert write is None
-    rows = responder.rows("SELECT * FROM fetches WHERE proto = 'tftp' ORDER BY id", expect=lambda rows: len(rows) >= 12)
+    rows = responder.rows("SELECT * FROM fetches WHERE proto = 'tftp' ORDER BY id", expect=lambda rows: len(rows) >= 13)
     done = [r for r in rows if r["status"] == 200]
-    assert len(done) == 5 and all(r["sha256"] for r in done)
+    assert len(done) == 6 and all(r["sha256"] for r in done)
+    assert [r["bytes"] for r in done if r["path"] == "fw/T46S.rom"] == [len(FIRMWARE)]
     assert {r["reason"] for r in rows if r["status"] != 200} >= {"tftp_secret", "not_found", "bad_path", "method"}
     assert [r for r in done if r["file"] == "y000000000066.cfg"][0]["bytes"] == len(SHARED)
 

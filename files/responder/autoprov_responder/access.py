@@ -7,6 +7,8 @@ from .files import FileStore, Refused
 from .guard import Lockout, Networks
 from .manifest import NO_UA, normalise_mac
 
+_SUSPICIOUS = ("bad_path", "ua_mismatch", "auth_failed", "tftp_secret", "locked_out")  # logged as warnings
+
 
 class Fetch:
     """One request's facts, filled in as it is handled, then recorded and logged."""
@@ -66,7 +68,7 @@ class FileAccess:
         return bool(match) and normalise_mac(match.group("mac")) == entry.mac
 
     def lookup(self, rel):
-        """files.FileStore.lookup (Refused propagates)."""
+        """The verified file (files.FileStore.lookup); Refused when it is not served."""
         return self.files.lookup(rel)
 
     def record(self, fetch, status, reason=None, sent=0, sha256=None):
@@ -91,7 +93,7 @@ class FileAccess:
             }
         )
         self.log.event(
-            "info" if reason is None else "warning" if reason in ("bad_path", "ua_mismatch", "auth_failed", "tftp_secret") else "info",
+            "warning" if reason in _SUSPICIOUS else "info",
             "fetch",
             proto=fetch.proto,
             src=fetch.source,

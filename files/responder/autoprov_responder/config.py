@@ -12,7 +12,10 @@ import json
 import os
 import re
 import socket
+import ssl
 from urllib.parse import unquote, urlsplit
+
+from . import manifest
 
 MAC_RE = re.compile(r"^[0-9a-f]{12}$")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -330,10 +333,6 @@ def load(path=None, overrides=None):
 
 def check_environment(config):
     """What --check adds to the syntax check: the files and interfaces named exist and are usable."""
-    import ssl
-
-    from . import manifest
-
     problems, notes = [], []
     if not os.path.isdir(config.root):
         problems.append("root: %s is not a directory" % config.root)

@@ -145,7 +145,7 @@ class ConfigHost:
         headers.append(("Content-Type", found.content_type))
         return Response(200, headers, found.data, entry=found), None, found.sha256
 
-    def serialise(self, response, request, keep_alive, now):
+    def serialise(self, response, keep_alive, now):
         """Status line and headers (bytes); the body follows unless HEAD or streaming."""
         lines = [
             "HTTP/1.1 %d %s" % (response.status, _REASONS[response.status]),
@@ -236,7 +236,7 @@ class HttpConnection(asyncio.Protocol):
         host = self.host
         response = _error(status, close=True)
         now = time.time()
-        self.transport.write(host.serialise(response, None, False, now) + response.body)
+        self.transport.write(host.serialise(response, False, now) + response.body)
         fetch = Fetch(now, self.proto, "-", self.source, self.buffer[:80].decode("latin-1", "replace"))
         host.access.record(fetch, status, "timeout" if status == 408 else "bad_request")
         self.closing = True
@@ -264,7 +264,7 @@ class HttpConnection(asyncio.Protocol):
             response = host.handle(request, self.source, self.proto)
             keep_alive = keep_alive and not response.close
             now = time.time()
-            head_bytes = host.serialise(response, request, keep_alive, now)
+            head_bytes = host.serialise(response, keep_alive, now)
             if request.method == "HEAD" or response.status == 304:
                 self.transport.write(head_bytes)
             elif response.entry is not None and response.body is None:

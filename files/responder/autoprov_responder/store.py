@@ -238,15 +238,6 @@ class StatusStore:
         except sqlite3.Error as exc:
             self.log.event("error", "store_prune_failed", db=self.path, error=str(exc))
 
-    def flush(self):
-        """Write what is queued now (tests and shutdown)."""
-        if self._thread.is_alive():
-            deadline = time.monotonic() + 5
-            while self._pending and time.monotonic() < deadline:
-                time.sleep(0.01)
-        else:
-            self._write_batch()
-
     def close(self):
         self._stop.set()
         if self._thread.is_alive():

@@ -9,6 +9,8 @@ allow-list, the lockout and the path rules are the config host's.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import struct
 import time
 
@@ -159,6 +161,8 @@ class TftpTransfer(asyncio.DatagramProtocol):
         self.transport = None
         self.handle = None
         self.data = None
+        self.handle_file = None
+        self.size = 0
         self.blksize = DEFAULT_BLKSIZE
         self.timeout = DEFAULT_TIMEOUT
         self.block = 0  # the block (0: the OACK) we wait to see acknowledged
@@ -170,16 +174,18 @@ class TftpTransfer(asyncio.DatagramProtocol):
     async def start(self):
         try:
             if self.entry.data is not None:
-                data = self.entry.data
-            else:
+                self.data = netascii(self.entry.data) if self.request.mode == "netascii" else self.entry.data
+            elif self.request.mode == "netascii":  # rare: a large text file; converted as a whole
                 with self.entry.open() as handle:
-                    data = handle.read()
+                    self.data = netascii(handle.read())
+            else:  # a large file (firmware): read block by block, never held in memory as a whole
+                self.handle_file = self.entry.open()
         except OSError:
             self.server._refuse(self.fetch, self.peer, NOT_FOUND, "file not found", 404, "not_found")
             self.server.transfers.discard(self)
             return
-        self.data = netascii(data) if self.request.mode == "netascii" else data
-        self.blksize, self.timeout, oack = negotiate(self.request.options, len(self.data))
+        self.size = len(self.data) if self.data is not None else self.entry.size
+        self.blksize, self.timeout, oack = negotiate(self.request.options, self.size)
         self.server.log.event(
             "debug",
             "tftp_start",
@@ -206,13 +212,18 @@ class TftpTransfer(asyncio.DatagramProtocol):
         self.transport = transport
 
     def _family(self):
-        import socket
-
         return socket.AF_INET6 if ":" in self.server.local_host else socket.AF_INET
 
     def _send_block(self, number):
         start = (number - 1) * self.blksize
-        chunk = self.data[start : start + self.blksize]
+        if self.data is not None:
+            chunk = self.data[start : start + self.blksize]
+        else:
+            try:
+                chunk = os.pread(self.handle_file.fileno(), self.blksize, start)
+            except OSError:
+                self._finish(404, "not_found")
+                return
         self._send(struct.pack("!HH", DATA, number & 0xFFFF) + chunk, number)
 
     def _send(self, packet, block):
@@ -252,8 +263,8 @@ class TftpTransfer(asyncio.DatagramProtocol):
         if opcode != ACK or number != self.block & 0xFFFF:
             return  # a duplicate or stray ACK: never answer it (Sorcerer's Apprentice, RFC 1123 4.2.3.1)
         if self.block > 0:
-            self.sent = min(len(self.data), self.block * self.blksize)
-        if self.block * self.blksize > len(self.data):  # the short (possibly empty) last block was acknowledged
+            self.sent = min(self.size, self.block * self.blksize)
+        if self.block * self.blksize > self.size:  # the short (possibly empty) last block was acknowledged
             self._finish(200, None)
             return
         self._send_block(self.block + 1)
@@ -269,6 +280,8 @@ class TftpTransfer(asyncio.DatagramProtocol):
             self.handle.cancel()
         if self.transport is not None:
             self.transport.close()
+        if self.handle_file is not None:
+            self.handle_file.close()
         self.server.transfers.discard(self)
         sha256 = self.entry.sha256 if status == 200 else None
         self.server.access.record(self.fetch, status, reason, self.sent, sha256)
