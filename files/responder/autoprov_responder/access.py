@@ -60,12 +60,20 @@ class FileAccess:
 
     @staticmethod
     def ua_matches_file(manifest, entry, user_agent):
-        """False when the file's vendor puts a MAC in its User-Agent and this one does not carry the file's MAC."""
+        """The User-Agent gate for a device's secret file (docs/responder.md, "Security model").
+
+        Only for vendors whose pattern has a `mac` group: the User-Agent must match the
+        pattern, and when the pattern captured a MAC it must be the file's. A pattern whose
+        MAC is optional (firmware that sends none) lets such a User-Agent through.
+        """
         vendor = manifest.vendors.get(entry.vendor)
         if entry.mac is None or vendor is None or not vendor.ua_has_mac:
             return True
         match = vendor.user_agent.search(user_agent or "")
-        return bool(match) and normalise_mac(match.group("mac")) == entry.mac
+        if not match:
+            return False
+        mac = match.group("mac")
+        return mac is None or normalise_mac(mac) == entry.mac
 
     def lookup(self, rel):
         """The verified file (files.FileStore.lookup); Refused when it is not served."""
