@@ -151,6 +151,13 @@ def _listen_list(value, key, default_port, problems):
     return out
 
 
+def _ipv4_only(addresses, key, problems):
+    for host, port in addresses:
+        if ":" in host:
+            problems.append('%s: [%s]:%d: PnP is IPv4 (224.0.1.75); use an IPv4 address such as "0.0.0.0:%d"' % (key, host, port, port))
+    return [a for a in addresses if ":" not in a[0]]
+
+
 def _limits(value, defaults, key, problems, minimum=0):
     if value is None:
         return dict(defaults)
@@ -307,7 +314,7 @@ def load(path=None, overrides=None):
         root=root,
         url=url,
         url_path=url_path,
-        sip_listen=_listen_list(raw.get("sip_listen", ["0.0.0.0:5060"]), "sip_listen", 5060, problems),
+        sip_listen=_ipv4_only(_listen_list(raw.get("sip_listen", ["0.0.0.0:5060"]), "sip_listen", 5060, problems), "sip_listen", problems),
         interfaces=interfaces,
         http_listen=_listen_list(raw.get("http_listen", ["0.0.0.0:8080"]), "http_listen", 8080, problems),
         https_listen=https_listen,

@@ -59,7 +59,7 @@ class _NotifyTx:
 
 
 def _udp_socket(host, port):
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # PnP is IPv4 (config refuses IPv6 sip_listen)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     for option in (_SO_RCVBUFFORCE, socket.SO_RCVBUF):
         try:
@@ -129,8 +129,6 @@ class PnpService:
             if wildcard is not None:
                 group_sock = wildcard.sock
             else:  # unicast listeners only: a socket bound to the group itself, replying through the unicast one
-                if ":" in endpoints[0].local[0]:
-                    raise PnpSetupError("interfaces: PnP multicast needs an IPv4 sip_listen address on port %d" % port)
                 group_sock = _udp_socket(GROUP, port)
                 self.endpoints.append(_Endpoint(group_sock, endpoints[0].local, endpoints[0].sock))
             try:

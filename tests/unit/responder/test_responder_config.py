@@ -30,7 +30,7 @@ def test_every_problem_is_reported(tmp_path):
         tmp_path,
         {
             "url": "ftp://x/p",
-            "sip_listen": ["nonsense"],
+            "sip_listen": ["nonsense", "[::]:5060"],
             "http_listen": ["0.0.0.0:99999"],
             "allow": ["10.0.0.0/33"],
             "auth": {"username": "a:b", "password": "", "per_device": {"xyz": {}}},
@@ -47,6 +47,7 @@ def test_every_problem_is_reported(tmp_path):
         "root: missing",
         "url: 'ftp://x/p' is not an http://",
         "sip_listen: 'nonsense' is not a listen address",
+        "sip_listen: [::]:5060: PnP is IPv4",
         "http_listen: '0.0.0.0:99999'",
         "allow: '10.0.0.0/33' is not a CIDR",
         "auth.username",
