@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import require_root, use_test_helpers
+from _common import cpu_seconds, require_root, use_test_helpers
 
 use_test_helpers()
 from helpers import Netns, wait_for  # noqa: E402
@@ -91,14 +91,6 @@ def curl_config(work, port, phones, part, parts):
     path = work / ("curl-%d-%d.conf" % (port, part))
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-def cpu_seconds(pid):
-    """User + system CPU time of a process (Linux /proc), to tell a busy server from a busy client."""
-    import os
-
-    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def storm(netns, client, work, target, phones, concurrency):

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import percentile, require_root, use_test_helpers
+from _common import cpu_seconds, percentile, require_root, use_test_helpers
 
 use_test_helpers()
 from helpers import Netns  # noqa: E402
@@ -158,10 +158,13 @@ def run_step(netns, ns, workdir, target, rate, seconds, first_device, devices):
     }
 
 
-def storm(netns, ns, workdir, target, rates, seconds, devices, say):
+def storm(netns, ns, workdir, target, rates, seconds, devices, say, server_pid=None):
     steps, offset = [], 0
     for rate in rates:
+        cpu_before, started = (cpu_seconds(server_pid), time.monotonic()) if server_pid else (None, None)
         result = run_step(netns, ns, workdir, target, rate, seconds, offset, devices)
+        if server_pid:
+            result["server_cpu_percent"] = round(100 * (cpu_seconds(server_pid) - cpu_before) / (time.monotonic() - started))
         offset += result["calls"]
         steps.append(result)
         say(
@@ -207,7 +210,7 @@ def main():
         }
         responder = ResponderProcess(netns, pbx, workdir / "responder", settings).start()
         say("responder: %d devices in the manifest, log at info level (one line per event) to a file" % args.devices)
-        steps, best = storm(netns, phone, workdir, "responder", rates, args.seconds, args.devices, say)
+        steps, best = storm(netns, phone, workdir, "responder", rates, args.seconds, args.devices, say, responder.proc.pid)
         responder.stop()  # writes what is still queued
         stats = responder.rows("SELECT count(*) AS n, sum(notify = 'delivered') AS delivered FROM pnp_events")[0]
         say("status store: %d PnP events recorded, %d NOTIFYs delivered" % (stats["n"], stats["delivered"] or 0))

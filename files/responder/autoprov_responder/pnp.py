@@ -193,12 +193,13 @@ class PnpService:
 
     # --- messages ----------------------------------------------------------------------------
     def datagram(self, endpoint, data, source):
+        if data.startswith(b"SIP/2.0 "):
+            key = sip.response_key(data)
+            if key is not None:
+                self._notify_answer(*key)
+            return
         try:
-            message = sip.parse(data)
-            if message.status is not None:
-                self._notify_answer(message)
-                return
-            subscribe = sip.read_pnp_subscribe(message)
+            subscribe = sip.read_pnp_subscribe(sip.parse(data))
         except sip.SipError as exc:
             self.log.event("debug", "pnp_ignored", src="%s:%d" % source, error=str(exc))
             return
@@ -299,23 +300,15 @@ class PnpService:
         tx.interval = T2 if tx.provisional else min(tx.interval * 2, T2)
         tx.handle = self.loop.call_later(wait, self._send_notify, branch, tx)
 
-    def _notify_answer(self, message):
-        via = message.get("via")
-        if via is None:
-            return
-        try:
-            branch = sip.parse_via(via).params.get("branch")
-        except sip.SipError:
-            return
+    def _notify_answer(self, status, branch, method):
         tx = self._notify_tx.get(branch)
-        cseq = (message.get("cseq") or "").split()
-        if tx is None or len(cseq) != 2 or cseq[1].upper() != "NOTIFY":
-            return
-        if message.status < 200:
+        if tx is None or method != "NOTIFY":
+            return  # not an answer to a NOTIFY of ours: ignored
+        if status < 200:
             tx.provisional = True
             return
         del self._notify_tx[branch]
         tx.handle.cancel()
-        outcome = "delivered" if message.status < 300 else "rejected"
-        self.store.pnp_outcome(tx.event_id, outcome, message.status)
-        self.log.event("info", "pnp_notify", mac=tx.mac, outcome=outcome, status=message.status, sends=tx.sends)
+        outcome = "delivered" if status < 300 else "rejected"
+        self.store.pnp_outcome(tx.event_id, outcome, status)
+        self.log.event("info", "pnp_notify", mac=tx.mac, outcome=outcome, status=status, sends=tx.sends)

@@ -42,6 +42,7 @@ class Responder:
         config, log = self.config, self.log
         self.loop = asyncio.get_running_loop()
         self.loop.set_exception_handler(self._internal_error)
+        self.log.attach(self.loop)
         self.stopped = self.loop.create_future()
         try:
             self.store = StatusStore(config.db, log, retention_days=config.retention_days)
@@ -118,3 +119,5 @@ class Responder:
         if self.store is not None:
             self.store.close()
         self.log.event("info", "stopped")
+        self.log.attach(None)
+        self.log.flush()

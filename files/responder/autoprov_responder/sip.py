@@ -102,6 +102,25 @@ def parse(data):
     return SipMessage(method, uri, status, reason, headers, body)
 
 
+_FAST_STATUS = re.compile(rb"^SIP/2\.0 ([1-6]\d\d) ")
+_FAST_BRANCH = re.compile(rb"^(?:via|v)[ \t]*:[^\r\n]*?;[ \t]*branch=([^;,\s]+)", re.I | re.M)
+_FAST_CSEQ = re.compile(rb"^cseq[ \t]*:[ \t]*\d+[ \t]+([A-Za-z]+)", re.I | re.M)
+
+
+def response_key(data):
+    """(status, top Via branch, CSeq method) of a response datagram, without a full parse; None if not one.
+
+    The phones' answers to our NOTIFYs are half the PnP traffic: this is their fast path.
+    """
+    status = _FAST_STATUS.match(data)
+    if status is None:
+        return None
+    branch, cseq = _FAST_BRANCH.search(data), _FAST_CSEQ.search(data)
+    if branch is None or cseq is None:
+        return None
+    return int(status.group(1)), branch.group(1).decode("latin-1"), cseq.group(1).decode("latin-1").upper()
+
+
 def split_params(text):
     """'a;b=1;c="x;y"' -> ('a', {'b': '1', 'c': 'x;y'}); names lowercase, quotes removed, spaces tolerated."""
     parts = text.split(";") if '"' not in text else _PARAM_PARTS.findall(text)

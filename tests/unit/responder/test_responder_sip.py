@@ -127,3 +127,26 @@ def test_notify_form_and_target():
     assert sip.notify_target(sub, ("198.51.100.7", 57648)) == ("198.51.100.7", 5060)
     sub.contact_uri = "sip:203.0.113.99:6000"
     assert sip.notify_target(sub, ("198.51.100.7", 57648)) == ("198.51.100.7", 6000)
+
+
+@pytest.mark.parametrize(
+    "raw, key",
+    [
+        (
+            b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKab12;rport=5060\r\nCSeq: 1 NOTIFY\r\n\r\n",
+            (200, "z9hG4bKab12", "NOTIFY"),
+        ),
+        (
+            b"SIP/2.0 481 No\r\nv: SIP/2.0/UDP 192.0.2.1;rport;branch=z9hG4bKx\r\nVia: SIP/2.0/UDP h;branch=o\r\ncseq: 7 notify\r\n\r\n",
+            (481, "z9hG4bKx", "NOTIFY"),
+        ),
+        (b"SIP/2.0 200 OK\r\nCSeq: 1 NOTIFY\r\n\r\n", None),
+        (b"SIP/2.0 abc OK\r\nVia: SIP/2.0/UDP h;branch=b\r\nCSeq: 1 NOTIFY\r\n\r\n", None),
+        (b"NOTIFY sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=b\r\nCSeq: 1 NOTIFY\r\n\r\n", None),
+    ],
+)
+def test_fast_response_key_agrees_with_the_full_parse(raw, key):
+    assert sip.response_key(raw) == key
+    if key is not None:
+        full = sip.parse(raw)
+        assert (full.status, sip.parse_via(full.get("via")).params["branch"], full.get("cseq").split()[1].upper()) == key
