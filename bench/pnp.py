@@ -167,9 +167,10 @@ def storm(netns, ns, workdir, target, rates, seconds, devices, say, server_pid=N
             result["server_cpu_percent"] = round(100 * (cpu_seconds(server_pid) - cpu_before) / (time.monotonic() - started))
         offset += result["calls"]
         steps.append(result)
+        cpu = ", server CPU %d%%" % result["server_cpu_percent"] if server_pid else ""
         say(
-            "%-9s %5d/s: %6d calls, %6d lost, p50 %s ms, p99 %s ms"
-            % (target, rate, result["calls"], result["lost"], result["p50_ms"], result["p99_ms"])
+            "%-9s %5d/s: %6d calls, %6d lost, p50 %s ms, p99 %s ms%s"
+            % (target, rate, result["calls"], result["lost"], result["p50_ms"], result["p99_ms"], cpu)
         )
         if result["lost"] or result["p99_ms"] is None or result["p99_ms"] > 10 * P99_LIMIT_MS:
             break  # far beyond what it can do: the next rates would only be worse
