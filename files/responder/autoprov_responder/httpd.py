@@ -1,0 +1,306 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The config host: HTTP and HTTPS on asyncio Protocols (no streams: fewer allocations per request).
+
+ConfigHost decides (pure policy, transport-agnostic); HttpConnection moves bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from email.utils import formatdate, parsedate_to_datetime
+
+from . import SERVER_NAME
+from .access import Fetch, Refused
+from .auth import FAILED, MISSING, OK, STALE, Authenticator
+from .files import http_target
+from .guard import plain_ip
+from .http_parse import HttpError, Limits, head_incomplete, parse_head
+
+_REASONS = {
+    200: "OK",
+    304: "Not Modified",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    414: "URI Too Long",
+    431: "Request Header Fields Too Large",
+    503: "Service Unavailable",
+    505: "HTTP Version Not Supported",
+}
+_MAX_REQUESTS_PER_CONNECTION = 1000
+_STREAM_CHUNK = 256 * 1024
+_STALL_TIMEOUT = 60  # seconds a client may stop reading a large file
+
+
+class _Clock:
+    """The Date header, formatted once per second."""
+
+    def __init__(self):
+        self._second = None
+        self._text = ""
+
+    def date(self, now):
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._text = formatdate(second, usegmt=True)
+        return self._text
+
+
+class Response:
+    __slots__ = ("status", "headers", "body", "entry", "close")
+
+    def __init__(self, status, headers=(), body=b"", entry=None, close=False):
+        self.status, self.headers, self.body, self.entry, self.close = status, list(headers), body, entry, close
+
+
+def _error(status, extra=(), close=False):
+    return Response(
+        status, list(extra) + [("Content-Type", "text/plain; charset=utf-8")], b"%d %s\n" % (status, _REASONS[status].encode()), close=close
+    )
+
+
+def _not_modified(request, entry):
+    """RFC 9110 13.2.2: If-None-Match wins; If-Modified-Since only without it."""
+    inm = request.headers.get("if-none-match")
+    if inm is not None:
+        for tag in inm.split(","):
+            tag = tag.strip()
+            if tag == "*" or (tag[2:] if tag.startswith("W/") else tag) == entry.etag:
+                return True
+        return False
+    ims = request.headers.get("if-modified-since")
+    if ims:
+        try:
+            since = parsedate_to_datetime(ims).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+        return int(entry.mtime) <= since
+    return False
+
+
+class ConfigHost:
+    """Answers one parsed request: policy only, no sockets."""
+
+    def __init__(self, config, access, log):
+        self.config = config
+        self.access = access
+        self.log = log
+        self.auth = config.auth
+        self.authenticator = Authenticator(config.auth.realm) if config.auth else None
+        self.limits = Limits(config.http_limits["request_line"], config.http_limits["header_bytes"], config.http_limits["headers"])
+        self.connections = 0
+        self.clock = _Clock()
+
+    def handle(self, request, source, proto):
+        now = time.time()
+        fetch = Fetch(now, proto, request.method, source, request.target, request.headers.get("user-agent"))
+        response, reason, sha256 = self._decide(request, fetch, now)
+        sent = 0
+        if response.status == 200 and request.method == "GET":
+            sent = response.entry.size
+        self.access.record(fetch, response.status, reason, sent, sha256)
+        return response
+
+    def _decide(self, request, fetch, now):
+        """(Response, refusal reason or None, sha256 of what the device has)."""
+        access = self.access
+        if request.method not in ("GET", "HEAD"):
+            return _error(405, [("Allow", "GET, HEAD")]), "method", None
+        refusal = access.source_refusal(fetch.source, now)
+        if refusal:
+            return _error(403), refusal, None
+        try:
+            rel = http_target(request.target, self.config.url_path)
+        except Refused as refused:
+            access.miss(fetch.source, request.target, now)
+            return (_error(400) if refused.reason == "bad_path" else _error(404)), refused.reason, None
+        manifest = access.manifests.get()
+        entry = access.describe(fetch, rel, manifest, manifest.user_agent(fetch.user_agent))
+        try:
+            found = access.lookup(rel)
+        except Refused as refused:
+            access.miss(fetch.source, rel, now)
+            return (_error(400) if refused.reason == "bad_path" else _error(404)), refused.reason, None
+        secret = entry is not None and entry.secret
+        if self.auth is not None and (secret or self.auth.scope == "all"):
+            credentials = self.auth.credentials_for(entry.mac if entry is not None else None)
+            verdict = self.authenticator.check(request.headers.get("authorization"), request.method, request.target, credentials)
+            if verdict != OK:
+                if verdict == FAILED:
+                    access.miss(fetch.source, rel, now)
+                challenge = [("WWW-Authenticate", c) for c in self.authenticator.challenges(stale=verdict == STALE)]
+                return _error(401, challenge), ("auth_required" if verdict == MISSING else "auth_failed"), None
+        if secret and self.config.ua_check and not access.ua_matches_file(manifest, entry, fetch.user_agent):
+            access.miss(fetch.source, rel, now)
+            return _error(403), "ua_mismatch", None
+        cache = "private, no-cache" if secret else "no-cache"
+        headers = [("ETag", found.etag), ("Last-Modified", formatdate(found.mtime, usegmt=True)), ("Cache-Control", cache)]
+        if _not_modified(request, found):
+            return Response(304, headers), None, found.sha256
+        headers.append(("Content-Type", found.content_type))
+        return Response(200, headers, found.data, entry=found), None, found.sha256
+
+    def serialise(self, response, keep_alive, now):
+        """Status line and headers (bytes); the body follows unless HEAD or streaming."""
+        lines = [
+            "HTTP/1.1 %d %s" % (response.status, _REASONS[response.status]),
+            "Date: " + self.clock.date(now),
+            "Server: " + SERVER_NAME,
+        ]
+        lines.extend("%s: %s" % pair for pair in response.headers)
+        if response.status != 304:
+            length = response.entry.size if response.entry is not None else len(response.body)
+            lines.append("Content-Length: %d" % length)
+        lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+class HttpConnection(asyncio.Protocol):
+    """One client connection: read heads, answer in order (pipelining), keep-alive, timeouts."""
+
+    def __init__(self, host, proto):
+        self.host = host
+        self.proto = proto
+        self.loop = asyncio.get_event_loop()
+        self.transport = None
+        self.source = "?"
+        self.buffer = b""
+        self.timer = None
+        self.requests = 0
+        self.busy = False  # a large file is being streamed
+        self.closing = False
+        self._drained = None
+
+    # --- asyncio callbacks -------------------------------------------------------------------
+    def connection_made(self, transport):
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.source = plain_ip(peer[0]) if peer else "?"
+        self.host.connections += 1
+        if self.host.connections > self.host.config.http_limits["max_connections"]:
+            self.host.log.event("warning", "http_too_many_connections", src=self.source)
+            transport.abort()
+            return
+        self._arm(self.host.config.http_limits["header_timeout"])
+
+    def connection_lost(self, exc):
+        self.host.connections -= 1
+        self.closing = True
+        if self.timer is not None:
+            self.timer.cancel()
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    def data_received(self, data):
+        if self.closing:
+            return
+        self.buffer += data
+        if not self.busy:
+            self._process()
+        elif len(self.buffer) > self.host.limits.request_line + self.host.limits.header_bytes:
+            self.closing = True  # pipelining far ahead of a large download: not a phone
+            self.transport.abort()
+
+    def eof_received(self):
+        return False
+
+    def pause_writing(self):
+        self._drained = self.loop.create_future()
+
+    def resume_writing(self):
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        self._drained = None
+
+    # --- requests ----------------------------------------------------------------------------
+    def _arm(self, seconds):
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = self.loop.call_later(seconds, self._timed_out)
+
+    def _timed_out(self):
+        if self.closing or self.transport is None:
+            return
+        if self.buffer:  # a request was started but not finished in time (slowloris)
+            self._send_error(408)
+        else:
+            self.closing = True
+            self.transport.close()
+
+    def _send_error(self, status):
+        host = self.host
+        response = _error(status, close=True)
+        now = time.time()
+        self.transport.write(host.serialise(response, False, now) + response.body)
+        fetch = Fetch(now, self.proto, "-", self.source, self.buffer[:80].decode("latin-1", "replace"))
+        host.access.record(fetch, status, "timeout" if status == 408 else "bad_request")
+        self.closing = True
+        self.buffer = b""
+        self.transport.close()
+
+    def _process(self):
+        host = self.host
+        while self.buffer and not self.closing and not self.busy:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                try:
+                    head_incomplete(self.buffer, host.limits)
+                except HttpError as exc:
+                    self._send_error(exc.status)
+                return
+            head, self.buffer = self.buffer[:end], self.buffer[end + 4 :]
+            try:
+                request = parse_head(head, host.limits)
+            except HttpError as exc:
+                self._send_error(exc.status)
+                return
+            self.requests += 1
+            keep_alive = request.keep_alive and self.requests < _MAX_REQUESTS_PER_CONNECTION
+            response = host.handle(request, self.source, self.proto)
+            keep_alive = keep_alive and not response.close
+            now = time.time()
+            head_bytes = host.serialise(response, keep_alive, now)
+            if request.method == "HEAD" or response.status == 304:
+                self.transport.write(head_bytes)
+            elif response.entry is not None and response.body is None:
+                self.busy = True
+                if self.timer is not None:
+                    self.timer.cancel()  # _stream has its own stall timeout
+                self.transport.write(head_bytes)
+                asyncio.ensure_future(self._stream(response.entry, keep_alive))
+                return
+            else:
+                self.transport.write(head_bytes + response.body)
+            if not keep_alive:
+                self.closing = True
+                self.transport.close()
+                return
+            self._arm(host.config.http_limits["idle_timeout"] if not self.buffer else host.config.http_limits["header_timeout"])
+
+    async def _stream(self, entry, keep_alive):
+        """Send a file too large for the cache, chunk by chunk, obeying the transport's flow control."""
+        try:
+            with entry.open() as handle:
+                while not self.closing:
+                    chunk = handle.read(_STREAM_CHUNK)
+                    if not chunk:
+                        break
+                    self.transport.write(chunk)
+                    if self._drained is not None:
+                        await asyncio.wait_for(self._drained, _STALL_TIMEOUT)
+        except (OSError, asyncio.TimeoutError):
+            self.closing = True
+            self.transport.abort()
+            return
+        self.busy = False
+        if not keep_alive or self.closing:
+            self.closing = True
+            self.transport.close()
+            return
+        self._arm(self.host.config.http_limits["idle_timeout"])
+        self._process()

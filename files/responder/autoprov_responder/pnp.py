@@ -1,0 +1,314 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The PnP listener: multicast SUBSCRIBE in, 200 OK + NOTIFY (with retransmissions) out.
+
+Sockets are read directly from the event loop (add_reader + recvfrom until the
+queue is empty): under a boot storm that reads many datagrams per wake-up,
+where asyncio's datagram transport costs a callback per datagram.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import socket
+import struct
+import time
+
+from . import SERVER_NAME, sip
+from .config import mask_url
+from .guard import RateLimit
+
+GROUP = "224.0.1.75"
+T1, T2, TIMER_F = 0.5, 4.0, 32.0  # RFC 3261 17.1.2.2 (non-INVITE client transaction over UDP)
+SERVER_TX_LIFETIME = 32.0  # RFC 3261 timer J: absorb SUBSCRIBE retransmissions this long
+_READS_PER_WAKEUP = 256
+_IP_MULTICAST_ALL = getattr(socket, "IP_MULTICAST_ALL", 49)
+_SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+_SOCKET_BUFFER = 4 << 20
+
+
+class PnpSetupError(Exception):
+    pass
+
+
+class _Endpoint:
+    """A receiving socket, and the socket and address replies leave from."""
+
+    def __init__(self, sock, local, send_sock=None):
+        self.sock = sock
+        self.local = local  # (ip, port); ip "0.0.0.0" when bound to every address
+        self.send_sock = send_sock or sock
+
+
+class _ServerTx:
+    __slots__ = ("reply", "reply_to")
+
+    def __init__(self, reply, reply_to):
+        self.reply, self.reply_to = reply, reply_to
+
+
+class _NotifyTx:
+    __slots__ = ("event_id", "data", "dest", "sock", "started", "interval", "handle", "mac", "sends", "provisional")
+
+    def __init__(self, event_id, data, dest, sock, started, mac):
+        self.event_id, self.data, self.dest, self.sock, self.started, self.mac = event_id, data, dest, sock, started, mac
+        self.interval = T1
+        self.handle = None
+        self.sends = 0
+        self.provisional = False
+
+
+def _udp_socket(host, port):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # PnP is IPv4 (config refuses IPv6 sip_listen)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    for option in (_SO_RCVBUFFORCE, socket.SO_RCVBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, _SOCKET_BUFFER)
+            break
+        except OSError:
+            continue
+    sock.bind((host, port))
+    sock.setblocking(False)
+    return sock
+
+
+def _join(sock, interface):
+    try:
+        index = socket.if_nametoindex(interface)
+    except OSError:
+        raise PnpSetupError("interfaces: no interface named %r" % interface)
+    mreqn = struct.pack("4s4si", socket.inet_aton(GROUP), socket.inet_aton("0.0.0.0"), index)
+    try:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn)
+    except OSError as exc:
+        raise PnpSetupError("interfaces: cannot join %s on %s: %s" % (GROUP, interface, exc.strerror))
+
+
+class PnpService:
+    def __init__(self, config, manifests, store, log, loop):
+        self.config = config
+        self.manifests = manifests
+        self.store = store
+        self.log = log
+        self.loop = loop
+        self.rate = RateLimit(config.pnp_rate["per_source"], config.pnp_rate["window"])
+        self.endpoints = []
+        self._server_tx = {}
+        self._server_tx_expiry = collections.deque()
+        self._notify_tx = {}
+        self._route_cache = {}
+        self._sweeper = None
+        self.url_for_logs = mask_url(config.url)
+
+    # --- sockets -----------------------------------------------------------------------------
+    def start(self):
+        try:
+            self._open()
+        except OSError as exc:
+            self.close()
+            raise PnpSetupError("sip_listen: cannot open the PnP socket: %s" % exc)
+        except PnpSetupError:
+            self.close()
+            raise
+        for endpoint in self.endpoints:
+            self.loop.add_reader(endpoint.sock.fileno(), self._readable, endpoint)
+        self._sweeper = self.loop.call_later(1.0, self._sweep)
+        for endpoint in self.endpoints:
+            self.log.event("info", "pnp_listening", addr="%s:%d" % endpoint.local, interfaces=",".join(self.config.interfaces) or None)
+
+    def _open(self):
+        by_port = {}
+        for host, port in self.config.sip_listen:
+            endpoint = _Endpoint(_udp_socket(host, port), (host, port))
+            self.endpoints.append(endpoint)
+            by_port.setdefault(port, []).append(endpoint)
+        if not self.config.interfaces:
+            return
+        for port, endpoints in by_port.items():
+            wildcard = next((e for e in endpoints if e.local[0] == "0.0.0.0"), None)
+            if wildcard is not None:
+                group_sock = wildcard.sock
+            else:  # unicast listeners only: a socket bound to the group itself, replying through the unicast one
+                group_sock = _udp_socket(GROUP, port)
+                self.endpoints.append(_Endpoint(group_sock, endpoints[0].local, endpoints[0].sock))
+            try:
+                group_sock.setsockopt(socket.IPPROTO_IP, _IP_MULTICAST_ALL, 0)
+            except OSError:
+                pass
+            for interface in self.config.interfaces:
+                _join(group_sock, interface)
+
+    def close(self):
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for tx in self._notify_tx.values():
+            if tx.handle is not None:
+                tx.handle.cancel()
+        self._notify_tx.clear()
+        for endpoint in self.endpoints:
+            try:
+                self.loop.remove_reader(endpoint.sock.fileno())
+            except (ValueError, OSError):
+                pass
+            endpoint.sock.close()
+        self.endpoints = []
+
+    def _readable(self, endpoint):
+        sock = endpoint.sock
+        for _unused in range(_READS_PER_WAKEUP):
+            try:
+                data, source = sock.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # e.g. ICMP port unreachable from an earlier send
+                self.log.event("debug", "pnp_socket_error", error=exc.strerror)
+                continue
+            self.datagram(endpoint, data, source[:2])
+
+    def _send(self, sock, data, dest):
+        try:
+            sock.sendto(data, dest)
+        except OSError as exc:  # a full buffer or an unreachable phone: retransmissions cover it
+            self.log.event("debug", "pnp_send_failed", dest="%s:%d" % dest, error=exc.strerror)
+
+    def _local_address(self, endpoint, source_ip):
+        """Our address as the phone sees it, for Via and Contact."""
+        host, port = endpoint.local
+        if host != "0.0.0.0":
+            return host, port
+        local = self._route_cache.get(source_ip)
+        if local is None:
+            probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                probe.connect((source_ip, 9))  # no packet is sent: this only asks the routing table
+                local = probe.getsockname()[0]
+            except OSError:
+                local = "0.0.0.0"
+            finally:
+                probe.close()
+            if len(self._route_cache) > 4096:
+                self._route_cache.clear()
+            self._route_cache[source_ip] = local
+        return local, port
+
+    # --- messages ----------------------------------------------------------------------------
+    def datagram(self, endpoint, data, source):
+        if data.startswith(b"SIP/2.0 "):
+            key = sip.response_key(data)
+            if key is not None:
+                self._notify_answer(*key)
+            return
+        try:
+            subscribe = sip.read_pnp_subscribe(sip.parse(data))
+        except sip.SipError as exc:
+            self.log.event("debug", "pnp_ignored", src="%s:%d" % source, error=str(exc))
+            return
+        if subscribe is not None:  # any other SIP traffic is ignored
+            self._subscribe(endpoint, subscribe, source)
+
+    def _subscribe(self, endpoint, sub, source):
+        now = time.time()
+        key = (source[0], sub.call_id, sub.cseq, sub.branch)
+        known_tx = self._server_tx.get(key)
+        if known_tx is not None:  # a retransmission: the same answer again, no new NOTIFY
+            if known_tx.reply is not None and self.rate.allow(source[0], now)[0]:
+                self._send(endpoint.send_sock, known_tx.reply, known_tx.reply_to)
+            return
+        manifest = self.manifests.get()
+        device = manifest.devices.get(sub.mac) if sub.mac else None
+        vendor_key = device.vendor if device is not None else manifest.vendor_for_pnp_name(sub.vendor)
+        reason = None
+        if sub.mac is None:
+            reason = "no_mac"
+        elif device is None and not self.config.answer_unknown:
+            reason = "unknown_mac"
+        else:
+            allowed, first_refusal = self.rate.allow(source[0], now)
+            if not allowed:
+                reason = "rate_limited"
+                if not first_refusal:  # recorded once per source and window
+                    self._remember(key, None, None)
+                    return
+        event = {
+            "time": now,
+            "source": source[0],
+            "source_port": source[1],
+            "mac": sub.mac,
+            "vendor": sub.vendor,
+            "vendor_key": vendor_key,
+            "model": sub.model,
+            "firmware": sub.firmware,
+            "user_agent": (sub.user_agent or "")[:256] or None,
+            "known": int(device is not None),
+            "answered": int(reason is None),
+            "reason": reason,
+            "notify": "pending" if reason is None else None,
+        }
+        fields = dict(
+            src="%s:%d" % source, mac=sub.mac, vendor=sub.vendor, model=sub.model, firmware=sub.firmware, known=int(device is not None)
+        )
+        if reason is not None:
+            self.store.pnp_event(event)
+            self._remember(key, None, None)
+            self.log.event("info", "pnp", answered=0, reason=reason, **fields)
+            return
+        vendor = manifest.vendors.get(vendor_key)
+        template = vendor.pnp_url if vendor is not None else "{url}"
+        body = template.format(url=self.config.url, mac=sub.mac, MAC=sub.mac.upper())
+        event_id = self.store.pnp_event(event)
+        local = self._local_address(endpoint, source[0])
+        tag = os.urandom(6).hex()
+        reply = sip.response(sub.message, 200, "OK", source, tag, ("Contact: <sip:%s:%d>" % local, "Expires: 0", "Server: " + SERVER_NAME))
+        reply_to = sip.reply_address(sub, source)
+        self._remember(key, reply, reply_to)
+        self._send(endpoint.send_sock, reply, reply_to)
+        branch = "z9hG4bK" + os.urandom(8).hex()
+        tx = _NotifyTx(
+            event_id,
+            sip.notify(sub, local, branch, tag, body),
+            sip.notify_target(sub, source),
+            endpoint.send_sock,
+            time.monotonic(),
+            sub.mac,
+        )
+        self._notify_tx[branch] = tx
+        self._send_notify(branch, tx)
+        self.log.event("info", "pnp", answered=1, url=mask_url(body), **fields)
+
+    def _remember(self, key, reply, reply_to):
+        self._server_tx[key] = _ServerTx(reply, reply_to)
+        self._server_tx_expiry.append((time.monotonic() + SERVER_TX_LIFETIME, key))
+
+    def _sweep(self):
+        now = time.monotonic()
+        expiry = self._server_tx_expiry
+        while expiry and expiry[0][0] <= now:
+            self._server_tx.pop(expiry.popleft()[1], None)
+        self._sweeper = self.loop.call_later(1.0, self._sweep)
+
+    # --- NOTIFY client transactions ----------------------------------------------------------
+    def _send_notify(self, branch, tx):
+        elapsed = time.monotonic() - tx.started
+        if elapsed >= TIMER_F:
+            del self._notify_tx[branch]
+            self.store.pnp_outcome(tx.event_id, "timeout")
+            self.log.event("warning", "pnp_notify", mac=tx.mac, outcome="timeout", sends=tx.sends, dest="%s:%d" % tx.dest)
+            return
+        self._send(tx.sock, tx.data, tx.dest)
+        tx.sends += 1
+        wait = min(tx.interval, TIMER_F - elapsed)
+        tx.interval = T2 if tx.provisional else min(tx.interval * 2, T2)
+        tx.handle = self.loop.call_later(wait, self._send_notify, branch, tx)
+
+    def _notify_answer(self, status, branch, method):
+        tx = self._notify_tx.get(branch)
+        if tx is None or method != "NOTIFY":
+            return  # not an answer to a NOTIFY of ours: ignored
+        if status < 200:
+            tx.provisional = True
+            return
+        del self._notify_tx[branch]
+        tx.handle.cancel()
+        outcome = "delivered" if status < 300 else "rejected"
+        self.store.pnp_outcome(tx.event_id, outcome, status)
+        self.log.event("info", "pnp_notify", mac=tx.mac, outcome=outcome, status=status, sends=tx.sends)

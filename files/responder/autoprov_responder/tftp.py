@@ -1,0 +1,287 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read-only TFTP (RFC 1350) with the blksize, tsize and timeout options (RFC 2347-2349).
+
+TFTP carries no credentials and no User-Agent, so a secret file (or any file
+when auth scope is "all") goes only to sources in `tftp_secret_allow`; the
+allow-list, the lockout and the path rules are the config host's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import struct
+import time
+
+from .access import Fetch
+from .files import Refused, tftp_filename
+from .guard import Networks, plain_ip
+
+RRQ, WRQ, DATA, ACK, ERROR, OACK = 1, 2, 3, 4, 5, 6
+NOT_FOUND, ACCESS_VIOLATION, ILLEGAL_OPERATION, UNKNOWN_TID, BAD_OPTIONS = 1, 2, 4, 5, 8
+DEFAULT_BLKSIZE, MIN_BLKSIZE, MAX_BLKSIZE = 512, 8, 65464
+DEFAULT_TIMEOUT, RETRIES = 1.0, 5
+MAX_TRANSFERS = 256
+
+
+class TftpError(ValueError):
+    pass
+
+
+class ReadRequest:
+    __slots__ = ("filename", "mode", "options")
+
+    def __init__(self, filename, mode, options):
+        self.filename, self.mode, self.options = filename, mode, options
+
+
+def parse_request(packet):
+    """An RRQ/WRQ packet -> (opcode, ReadRequest); TftpError for anything malformed."""
+    if len(packet) < 4:
+        raise TftpError("short packet")
+    opcode = struct.unpack("!H", packet[:2])[0]
+    if opcode not in (RRQ, WRQ):
+        raise TftpError("not a request")
+    fields = packet[2:].split(b"\0")
+    if len(fields) < 3 or fields[-1] != b"" or len(fields) % 2 != 1:
+        raise TftpError("malformed request")
+    try:
+        strings = [f.decode("ascii") for f in fields[:-1]]
+    except UnicodeDecodeError:
+        raise TftpError("non-ASCII request")
+    filename, mode = strings[0], strings[1].lower()
+    if not filename or mode not in ("octet", "netascii"):
+        raise TftpError("bad file name or mode")
+    options = {}
+    for i in range(2, len(strings), 2):
+        options[strings[i].lower()] = strings[i + 1]
+    return opcode, ReadRequest(filename, mode, options)
+
+
+def negotiate(options, size):
+    """The options we accept (RFC 2347: unknown ones are ignored) -> (blksize, timeout, oack dict)."""
+    blksize, timeout, oack = DEFAULT_BLKSIZE, DEFAULT_TIMEOUT, {}
+    if "blksize" in options:
+        try:
+            wanted = int(options["blksize"])
+        except ValueError:
+            wanted = 0
+        if wanted >= MIN_BLKSIZE:
+            blksize = min(wanted, MAX_BLKSIZE)
+            oack["blksize"] = str(blksize)
+    if "timeout" in options:
+        try:
+            wanted = int(options["timeout"])
+        except ValueError:
+            wanted = 0
+        if 1 <= wanted <= 255:
+            timeout = float(wanted)
+            oack["timeout"] = str(wanted)
+    if "tsize" in options:
+        oack["tsize"] = str(size)
+    return blksize, timeout, oack
+
+
+def error_packet(code, message):
+    return struct.pack("!HH", ERROR, code) + message.encode("ascii") + b"\0"
+
+
+def netascii(data):
+    """RFC 764 line ends: CR -> CR NUL, LF -> CR LF."""
+    return data.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
+
+
+class TftpServer(asyncio.DatagramProtocol):
+    """The well-known port: reads requests, starts a transfer (own socket, own TID) per read."""
+
+    def __init__(self, config, access, log, loop):
+        self.config = config
+        self.access = access
+        self.log = log
+        self.loop = loop
+        self.secret_allow = Networks(config.tftp_secret_allow, empty_means_all=False)
+        self.transport = None
+        self.local_host = "0.0.0.0"
+        self.transfers = set()
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.local_host = transport.get_extra_info("sockname")[0]
+
+    def datagram_received(self, data, addr):
+        source = (plain_ip(addr[0]), addr[1])
+        try:
+            opcode, request = parse_request(data)
+        except TftpError:
+            return  # not a request to this port: ignore, as TFTP servers do
+        now = time.time()
+        fetch = Fetch(now, "tftp", "RRQ" if opcode == RRQ else "WRQ", source[0], request.filename)
+        if opcode == WRQ:
+            return self._refuse(fetch, addr, ACCESS_VIOLATION, "read-only server", 403, "method")
+        refusal = self.access.source_refusal(source[0], now)
+        if refusal:
+            return self._refuse(fetch, addr, ACCESS_VIOLATION, "access violation", 403, refusal)
+        try:
+            rel = tftp_filename(request.filename, self.config.url_path)
+            manifest = self.access.manifests.get()
+            entry = self.access.describe(fetch, rel, manifest)
+            found = self.access.lookup(rel)
+        except Refused as refused:
+            self.access.miss(source[0], request.filename, now)
+            if refused.reason == "bad_path":
+                return self._refuse(fetch, addr, ACCESS_VIOLATION, "access violation", 400, "bad_path")
+            return self._refuse(fetch, addr, NOT_FOUND, "file not found", 404, "not_found")
+        guarded = (entry is not None and entry.secret) or (self.config.auth is not None and self.config.auth.scope == "all")
+        if guarded and source[0] not in self.secret_allow:
+            self.access.miss(source[0], rel, now)
+            return self._refuse(fetch, addr, ACCESS_VIOLATION, "access violation", 403, "tftp_secret")
+        if any(t.peer == addr for t in self.transfers):
+            return  # the client repeated its RRQ while our answer was under way: one transfer is enough
+        if len(self.transfers) >= MAX_TRANSFERS:
+            return self._refuse(fetch, addr, 0, "server busy", 503, "busy")
+        transfer = TftpTransfer(self, fetch, found, request, addr)
+        self.transfers.add(transfer)
+        self.loop.create_task(transfer.start())
+
+    def _refuse(self, fetch, addr, code, message, status, reason):
+        self.transport.sendto(error_packet(code, message), addr)
+        self.access.record(fetch, status, reason)
+
+
+class TftpTransfer(asyncio.DatagramProtocol):
+    """One read: OACK (when options were asked), then DATA blocks, each retransmitted until ACKed."""
+
+    def __init__(self, server, fetch, entry, request, peer):
+        self.server = server
+        self.fetch = fetch
+        self.entry = entry
+        self.request = request
+        self.peer = peer
+        self.transport = None
+        self.handle = None
+        self.data = None
+        self.handle_file = None
+        self.size = 0
+        self.blksize = DEFAULT_BLKSIZE
+        self.timeout = DEFAULT_TIMEOUT
+        self.block = 0  # the block (0: the OACK) we wait to see acknowledged
+        self.last_packet = None
+        self.tries = 0
+        self.sent = 0
+        self.done = False
+
+    async def start(self):
+        try:
+            if self.entry.data is not None:
+                self.data = netascii(self.entry.data) if self.request.mode == "netascii" else self.entry.data
+            elif self.request.mode == "netascii":  # rare: a large text file; converted as a whole
+                with self.entry.open() as handle:
+                    self.data = netascii(handle.read())
+            else:  # a large file (firmware): read block by block, never held in memory as a whole
+                self.handle_file = self.entry.open()
+        except OSError:
+            self.server._refuse(self.fetch, self.peer, NOT_FOUND, "file not found", 404, "not_found")
+            self.server.transfers.discard(self)
+            return
+        self.size = len(self.data) if self.data is not None else self.entry.size
+        self.blksize, self.timeout, oack = negotiate(self.request.options, self.size)
+        self.server.log.event(
+            "debug",
+            "tftp_start",
+            src="%s:%d" % self.peer[:2],
+            path=self.fetch.path,
+            mode=self.request.mode,
+            asked=",".join("%s=%s" % kv for kv in sorted(self.request.options.items())) or None,
+            oack=",".join("%s=%s" % kv for kv in sorted(oack.items())) or None,
+        )
+        loop = self.server.loop
+        try:
+            await loop.create_datagram_endpoint(lambda: self, local_addr=(self.server.local_host, 0), family=self._family())
+        except OSError as exc:
+            self.server.log.event("error", "tftp_socket_failed", error=exc.strerror)
+            self.server.transfers.discard(self)
+            return
+        if oack:
+            payload = b"".join(k.encode() + b"\0" + v.encode() + b"\0" for k, v in oack.items())
+            self._send(struct.pack("!H", OACK) + payload, 0)
+        else:
+            self._send_block(1)
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def _family(self):
+        return socket.AF_INET6 if ":" in self.server.local_host else socket.AF_INET
+
+    def _send_block(self, number):
+        start = (number - 1) * self.blksize
+        if self.data is not None:
+            chunk = self.data[start : start + self.blksize]
+        else:
+            try:
+                chunk = os.pread(self.handle_file.fileno(), self.blksize, start)
+            except OSError:
+                self._finish(404, "not_found")
+                return
+        self._send(struct.pack("!HH", DATA, number & 0xFFFF) + chunk, number)
+
+    def _send(self, packet, block):
+        self.block = block
+        self.last_packet = packet
+        self.tries = 0
+        self.transport.sendto(packet, self.peer)
+        self._arm()
+
+    def _arm(self):
+        if self.handle is not None:
+            self.handle.cancel()
+        self.handle = self.server.loop.call_later(self.timeout, self._retransmit)
+
+    def _retransmit(self):
+        if self.done:
+            return
+        self.tries += 1
+        if self.tries > RETRIES:
+            self._finish(408, "timeout")
+            return
+        self.transport.sendto(self.last_packet, self.peer)
+        self._arm()
+
+    def datagram_received(self, data, addr):
+        if self.done:
+            return
+        if addr[:2] != self.peer[:2]:
+            self.transport.sendto(error_packet(UNKNOWN_TID, "unknown transfer id"), addr)
+            return
+        if len(data) < 4:
+            return
+        opcode, number = struct.unpack("!HH", data[:4])
+        if opcode == ERROR:
+            self._finish(400, "bad_request" if self.block == 0 else "timeout")
+            return
+        if opcode != ACK or number != self.block & 0xFFFF:
+            return  # a duplicate or stray ACK: never answer it (Sorcerer's Apprentice, RFC 1123 4.2.3.1)
+        if self.block > 0:
+            self.sent = min(self.size, self.block * self.blksize)
+        if self.block * self.blksize > self.size:  # the short (possibly empty) last block was acknowledged
+            self._finish(200, None)
+            return
+        self._send_block(self.block + 1)
+
+    def error_received(self, exc):
+        self._finish(408, "timeout")
+
+    def _finish(self, status, reason):
+        if self.done:
+            return
+        self.done = True
+        if self.handle is not None:
+            self.handle.cancel()
+        if self.transport is not None:
+            self.transport.close()
+        if self.handle_file is not None:
+            self.handle_file.close()
+        self.server.transfers.discard(self)
+        sha256 = self.entry.sha256 if status == 200 else None
+        self.server.access.record(self.fetch, status, reason, self.sent, sha256)

@@ -1,0 +1,87 @@
+"""Basic and Digest (RFC 7616 test vectors, nonce lifetime, replay)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+
+from autoprov_responder import auth
+from autoprov_responder.config import Credentials
+
+MUFASA = Credentials("Mufasa", "Circle of Life")
+
+
+def _digest(a, creds, nonce, uri="/dir/index.html", algorithm="SHA-256", nc="00000001", method="GET"):
+    h = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}[algorithm]
+
+    def hx(text):
+        return h(text.encode()).hexdigest()
+
+    cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"
+    response = hx(
+        ":".join((hx("%s:%s:%s" % (creds.username, a.realm, creds.password)), nonce, nc, cnonce, "auth", hx("%s:%s" % (method, uri))))
+    )
+    return (
+        'Digest username="%s", realm="%s", uri="%s", algorithm=%s, nonce="%s", nc=%s, cnonce="%s", qop=auth, response="%s", opaque="x"'
+        % (creds.username, a.realm, uri, algorithm, nonce, nc, cnonce, response)
+    )
+
+
+@pytest.mark.parametrize(
+    "algorithm, expected",
+    [("MD5", "8ca523f5e9506fed4657c9700eebdbec"), ("SHA-256", "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1")],
+)
+def test_rfc7616_vectors(algorithm, expected, monkeypatch):
+    """RFC 7616 3.9.1: our computation matches the RFC's responses for its nonce."""
+    a = auth.Authenticator("http-auth@example.org")
+    monkeypatch.setattr(a, "_nonce_fresh", lambda nonce: True)
+    header = _digest(a, MUFASA, "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", algorithm=algorithm)
+    assert 'response="%s"' % expected in header
+    assert a.check(header, "GET", "/dir/index.html", MUFASA) == auth.OK
+
+
+def test_digest_nonces_expire_and_cannot_be_replayed():
+    now = [1000000.0]
+    a = auth.Authenticator("autoprov", nonce_ttl=300, clock=lambda: now[0])
+    nonce = a.challenges()[0].split('nonce="')[1].split('"')[0]
+    assert nonce != a.challenges()[0].split('nonce="')[1].split('"')[0]  # unique per challenge
+    header = _digest(a, MUFASA, nonce, uri="/p/a.cfg")
+    assert a.check(header, "GET", "/p/a.cfg", MUFASA) == auth.OK
+    assert a.check(header, "GET", "/p/a.cfg", MUFASA) == auth.FAILED  # same nc again: a replay
+    assert a.check(_digest(a, MUFASA, nonce, uri="/p/a.cfg", nc="00000002"), "GET", "/p/a.cfg", MUFASA) == auth.OK
+    assert a.check(_digest(a, MUFASA, nonce, uri="/p/b.cfg"), "GET", "/p/a.cfg", MUFASA) == auth.FAILED  # uri must be the target
+    assert a.check(_digest(a, MUFASA, nonce, uri="/p/a.cfg", method="HEAD", nc="00000003"), "GET", "/p/a.cfg", MUFASA) == auth.FAILED
+    assert a.check(_digest(a, Credentials("Mufasa", "x"), nonce, uri="/p/a.cfg", nc="00000004"), "GET", "/p/a.cfg", MUFASA) == auth.FAILED
+    forged = nonce[:-1] + ("0" if nonce[-1] != "0" else "1")
+    assert a.check(_digest(a, MUFASA, forged, uri="/p/a.cfg"), "GET", "/p/a.cfg", MUFASA) == auth.FAILED
+    now[0] += 301
+    assert a.check(_digest(a, MUFASA, nonce, uri="/p/a.cfg", nc="00000009"), "GET", "/p/a.cfg", MUFASA) == auth.STALE
+    assert "stale=true" in a.challenges(stale=True)[0]
+
+
+@pytest.mark.parametrize(
+    "header, verdict",
+    [
+        (None, auth.MISSING),
+        ("", auth.MISSING),
+        ("Basic " + base64.b64encode(b"Mufasa:Circle of Life").decode(), auth.OK),
+        ("basic " + base64.b64encode(b"Mufasa:Circle of Life").decode(), auth.OK),
+        ("Basic " + base64.b64encode(b"Mufasa:circle of life").decode(), auth.FAILED),
+        ("Basic " + base64.b64encode(b"Mufasa").decode(), auth.FAILED),
+        ("Basic !!!", auth.FAILED),
+        ("Bearer abc", auth.FAILED),
+        ('Digest username="Mufasa"', auth.FAILED),
+        ("Digest ,,,", auth.FAILED),
+        ('Digest username="Mufasa", qop=auth-int, nc=1, cnonce="x", nonce="y", uri="/", response="z", realm="autoprov"', auth.FAILED),
+    ],
+)
+def test_headers(header, verdict):
+    assert auth.Authenticator("autoprov").check(header, "GET", "/", MUFASA) == verdict
+
+
+def test_challenges_offer_sha256_md5_and_basic():
+    values = auth.Authenticator("autoprov").challenges()
+    assert [v.split()[0] for v in values] == ["Digest", "Digest", "Basic"]
+    assert "algorithm=SHA-256" in values[0] and "algorithm=MD5" in values[1] and all('realm="autoprov"' in v for v in values)

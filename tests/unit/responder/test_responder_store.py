@@ -1,0 +1,132 @@
+"""The status store: schema version, batched writes, the views provision_status reads."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+from autoprov_responder import store
+
+
+class Log:
+    def event(self, *args, **kw):
+        pass
+
+
+def test_records_and_views(tmp_path):
+    path = str(tmp_path / "s.sqlite")
+    s = store.StatusStore(path, Log(), flush_interval=0.05)
+    s.start()
+    now = time.time()
+    mac = "001565aabb01"
+    s.fetch(
+        {
+            "time": now - 10,
+            "proto": "http",
+            "method": "GET",
+            "source": "10.0.0.2",
+            "path": "a.cfg",
+            "file": "a.cfg",
+            "mac": mac,
+            "status": 200,
+            "bytes": 5,
+            "sha256": "old",
+            "firmware": "1",
+        }
+    )
+    s.fetch(
+        {
+            "time": now,
+            "proto": "https",
+            "method": "GET",
+            "source": "10.0.0.3",
+            "path": "a.cfg",
+            "file": "a.cfg",
+            "mac": mac,
+            "status": 200,
+            "bytes": 5,
+            "sha256": "new",
+            "firmware": "2",
+            "model": "T46S",
+        }
+    )
+    s.fetch(
+        {
+            "time": now + 1,
+            "proto": "http",
+            "method": "GET",
+            "source": "10.0.0.3",
+            "path": "a.cfg",
+            "file": "a.cfg",
+            "mac": mac,
+            "status": 401,
+            "reason": "auth_required",
+            "bytes": 0,
+        }
+    )
+    event = s.pnp_event(
+        {
+            "time": now - 20,
+            "source": "10.0.0.2",
+            "source_port": 5060,
+            "mac": mac,
+            "vendor_key": "yealink",
+            "known": 1,
+            "answered": 1,
+            "notify": "pending",
+        }
+    )
+    s.pnp_outcome(event, "delivered", 200)  # may land in the same batch as its event
+    s.pnp_event(
+        {
+            "time": now,
+            "source": "10.0.0.9",
+            "source_port": 5060,
+            "mac": "0004130000ff",
+            "vendor": "snom",
+            "model": "snomD385",
+            "known": 0,
+            "answered": 0,
+            "reason": "unknown_mac",
+        }
+    )
+    s.close()
+    db = sqlite3.connect(path)
+    db.row_factory = sqlite3.Row
+    assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    last = [dict(r) for r in db.execute("SELECT * FROM last_fetches")]
+    assert len(last) == 1 and last[0]["sha256"] == "new" and last[0]["source"] == "10.0.0.3" and last[0]["firmware"] == "2"
+    seen = {r["mac"]: dict(r) for r in db.execute("SELECT * FROM devices_seen")}
+    assert seen[mac]["fetches"] == 3 and seen[mac]["pnp_events"] == 1 and seen[mac]["last_notify"] == "delivered"
+    assert seen[mac]["last_source"] == "10.0.0.3" and seen[mac]["vendor_key"] == "yealink" and seen[mac]["firmware"] == "2"
+    assert seen["0004130000ff"]["last_pnp_answered"] == 0 and seen["0004130000ff"]["model"] == "snomD385"
+    row = db.execute("SELECT notify, notify_status FROM pnp_events WHERE id = ?", (event,)).fetchone()
+    assert tuple(row) == ("delivered", 200)
+    # a second run continues the ids
+    s2 = store.StatusStore(path, Log())
+    assert s2.pnp_event({"time": now, "source": "x", "source_port": 1, "known": 0, "answered": 0}) == event + 2
+    s2.close()
+
+
+def test_refuses_a_newer_schema(tmp_path):
+    path = str(tmp_path / "s.sqlite")
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(store.StoreError, match="schema version 99"):
+        store.StatusStore(path, Log())
+
+
+def test_retention(tmp_path):
+    path = str(tmp_path / "s.sqlite")
+    s = store.StatusStore(path, Log(), retention_days=1)
+    old = {"time": time.time() - 3 * 86400, "proto": "http", "method": "GET", "source": "x", "path": "p", "status": 404, "bytes": 0}
+    s.fetch(old)
+    s._write_batch()  # the first batch prunes what is older than the retention
+    s._last_prune = 0
+    s._maybe_prune()
+    s.close()
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM fetches").fetchone()[0] == 0
