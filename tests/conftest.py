@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -27,3 +28,21 @@ def netns():
         yield spaces
     finally:
         spaces.close()
+
+
+@pytest.fixture(scope="session")
+def nspawn_host():
+    """A booted Debian bookworm container with systemd, reached over SSH (tests/nspawn.py); stopped at the end."""
+    import nspawn
+
+    if os.geteuid() != 0 or nspawn.missing_tools():
+        pytest.skip("needs root and %s" % (", ".join(nspawn.missing_tools()) or "systemd-nspawn"))
+    rootfs, build_seconds = nspawn.build_rootfs()
+    host = nspawn.NspawnHost(rootfs, nspawn.ssh_key()).boot()
+    sys.stderr.write(
+        "\nnspawn host %s at %s: rootfs build %.1fs, boot to SSH %.1fs\n" % (host.name, host.address, build_seconds, host.boot_seconds)
+    )
+    try:
+        yield host
+    finally:
+        host.stop()

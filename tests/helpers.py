@@ -66,11 +66,11 @@ class PlaybookRun:
         return [(r["host"], r["task"]) for r in self.results if r["result"].get("changed")]
 
 
-def run_playbook(tmp_path, playbook, inventory=None, extra_vars=None, args=(), env=None, timeout=600):
+def run_playbook(tmp_path, playbook, inventory=None, extra_vars=None, args=(), env=None, timeout=600, prefix=()):
     """Run ansible-playbook. playbook: a path or a list of plays (written to tmp_path).
 
     inventory: a path, or a dict written as YAML; default: localhost with the
-    venv's python.
+    venv's python. prefix: a command to run it under (e.g. ip netns exec NS).
     """
     tmp_path = Path(tmp_path)
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -88,7 +88,7 @@ def run_playbook(tmp_path, playbook, inventory=None, extra_vars=None, args=(), e
         path.write_text(yaml.safe_dump(inventory, sort_keys=False))
         inventory = path
     results_file = tmp_path / ("results-%s.jsonl" % tag)
-    cmd = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)]
+    cmd = [str(c) for c in prefix] + [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     cmd += list(args)

@@ -409,3 +409,76 @@ MODELS = {
         ("TA3200", "fxs", 32, 0, {}),
     ],
 }
+
+# --- pnp_probe: how a booting phone of each vendor announces itself ---------
+# Used only by the pnp_probe module (and its tests). Per vendor:
+#   uri_user        user part of the SUBSCRIBE's Request-URI, From and To; {mac}/{MAC}
+#                   bare lower/upper case (the spellings seen in the field differ by vendor)
+#   uri_host        host part of those URIs (a multicast address or a DNS name)
+#   contact_user    the Contact carries the same user part (else only host:port)
+#   vendor_param    "vendor" or "vender" in the Event header
+#   vendor_name     how the phone writes its vendor there
+#   model, firmware a sample model and firmware for the probe's defaults
+#   sip_user_agent  SIP User-Agent header or None; http_user_agent: the User-Agent the
+#                   phone fetches its files with. {model} {firmware} {mac} {MAC}
+#                   {mac_colon} {MAC_COLON}
+# Sources: Snom service wiki PnP trace (MAC%3a, DNS host, no User-Agent), a Yealink
+# W52P capture (bare MAC prefix, Contact with user), a Grandstream GRP2612W capture
+# (MAC%3A), Fanvil's OEM PnP trace (MAC=, no From tag); Htek: MAC: and vender=.
+PROBE = {
+    "snom": {
+        "uri_user": "MAC%3a{MAC}",
+        "uri_host": "snom.pnp.invalid",
+        "contact_user": False,
+        "vendor_param": "vendor",
+        "vendor_name": "snom",
+        "model": "snomD785",
+        "firmware": "10.1.141.13",
+        "sip_user_agent": None,
+        "http_user_agent": "Mozilla/4.0 (compatible; {model}-SIP {firmware} 2010.12-00004-g9ba52f5 {MAC} SXM:0 UXM:0)",
+    },
+    "yealink": {
+        "uri_user": "MAC{mac}",
+        "uri_host": "224.0.1.75",
+        "contact_user": True,
+        "vendor_param": "vendor",
+        "vendor_name": "Yealink",
+        "model": "T46S",
+        "firmware": "66.86.0.15",
+        "sip_user_agent": "Yealink SIP-{model} {firmware}",
+        "http_user_agent": "Yealink SIP-{model} {firmware} {mac_colon}",
+    },
+    "fanvil": {
+        "uri_user": "MAC={mac}",
+        "uri_host": "224.0.1.75",
+        "contact_user": False,
+        "vendor_param": "vendor",
+        "vendor_name": "Fanvil",
+        "model": "X4U",
+        "firmware": "2.12.2",
+        "sip_user_agent": "Fanvil {model} {firmware}",
+        "http_user_agent": "Fanvil {model} {firmware} {mac}",
+    },
+    "grandstream": {
+        "uri_user": "MAC%3A{MAC}",
+        "uri_host": "224.0.1.75",
+        "contact_user": False,
+        "vendor_param": "vendor",
+        "vendor_name": "Grandstream",
+        "model": "GXP2135",
+        "firmware": "1.0.11.79",
+        "sip_user_agent": "Grandstream {model} {firmware}",
+        "http_user_agent": "Grandstream Model HW {model} SW {firmware} DevId {mac}",
+    },
+    "htek": {
+        "uri_user": "MAC:{mac}",
+        "uri_host": "224.0.1.75",
+        "contact_user": False,
+        "vendor_param": "vender",
+        "vendor_name": "Htek",
+        "model": "UC903",
+        "firmware": "2.0.4.6.33",
+        "sip_user_agent": "Htek {model} {firmware}",
+        "http_user_agent": "Htek {model} {firmware} {mac_colon}",
+    },
+}

@@ -1,0 +1,292 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: pnp_probe
+short_description: Behave as a booting phone, send a PnP SUBSCRIBE and report the provisioning URL the NOTIFY carries
+version_added: 0.1.0
+description:
+  - "Sends the SIP C(SUBSCRIBE) (C(Event: ua-profile)) that a factory-fresh phone of O(vendor) sends when it
+    boots, in that vendor's own form (how it spells its MAC in the Request-URI, C(vendor) or C(vender), its
+    User-Agent), to the PnP multicast group C(224.0.1.75:5060) or to one host (O(target))."
+  - Waits for the C(200 OK) and the C(NOTIFY), answers the C(NOTIFY) with C(200 OK) as a phone does, and
+    returns the URL of its body.
+  - With O(fetch=true) it then downloads the device's files from that URL with the vendor's HTTP
+    User-Agent (and O(username)/O(password) when given), and returns status, size and SHA-256 of each,
+    never their contents.
+  - A diagnostic for administrators ("does the PnP responder answer this phone, and with what?"). Runs
+    on the host it is delegated to, which must be in the phones' LAN segment for multicast; Python
+    standard library only.
+author: pbxops maintainers (@pbxops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The probe changes nothing on any host, so it runs in check mode as well (the responder records the request).
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+  idempotent:
+    description: Whether a second run with the same input reports no change.
+    support: full
+    details: Never reports a change.
+options:
+  vendor:
+    description: The vendor whose phone to imitate.
+    type: str
+    required: true
+    choices: [fanvil, grandstream, htek, snom, yealink]
+  mac:
+    description: MAC address of the imitated phone (any common notation).
+    type: str
+    required: true
+  model:
+    description: Model the phone announces (C(model=) in the Event header, and in its User-Agent). Defaults to a sample model of O(vendor).
+    type: str
+  firmware:
+    description: Firmware version the phone announces. Defaults to a sample version of O(vendor).
+    type: str
+  target:
+    description:
+      - Where to send the SUBSCRIBE. V(224.0.1.75) or V(224.0.1.75:5060) multicast to the PnP group (needs
+        O(interface) or O(source)); V(host:port) sends it to one responder (unicast, for example
+        V(127.0.0.1:5060) on the PBX itself).
+    type: str
+    default: 224.0.1.75:5060
+  interface:
+    description: Network interface to send from (its IPv4 address becomes the source). Mutually exclusive with O(source).
+    type: str
+  source:
+    description: Local IPv4 address to send from. Default for unicast is the address the route to O(target) uses.
+    type: str
+  source_port:
+    description: Local UDP port; V(0) takes a free (ephemeral) port, as many phones do.
+    type: int
+    default: 0
+  timeout:
+    description: Seconds to wait for the answer (the SUBSCRIBE is retransmitted on RFC 3261 timers meanwhile), and for each file download.
+    type: float
+    default: 5.0
+  require_answer:
+    description:
+      - Fail when no NOTIFY with a URL comes back within O(timeout). With V(false) the result says
+        O(ignore:answered=false) instead (for example to check that an unknown MAC is not answered).
+    type: bool
+    default: true
+  fetch:
+    description: Download the device's files from the URL in the NOTIFY with the vendor's User-Agent.
+    type: bool
+    default: false
+  files:
+    description:
+      - Names of the files to download, relative to the NOTIFY's URL. Default are the files the device catalog
+        lists for O(vendor) and O(model) (for example V(001565aabbcc.boot) and V(001565aabbcc.cfg) for
+        Yealink); when the NOTIFY names a file rather than a directory, that file.
+    type: list
+    elements: str
+  username:
+    description: User name for the config host (HTTP Basic or Digest). Default are the credentials in the NOTIFY's URL, if any.
+    type: str
+  password:
+    description: Password for the config host. Never shown.
+    type: str
+  validate_certs:
+    description: Check the config host's certificate for C(https) URLs.
+    type: bool
+    default: true
+notes:
+  - Multicast leaves only through the chosen interface, with a TTL of 1, as a phone's does.
+  - The responder answers only MACs of its manifest unless it is told to answer every device; other MACs are recorded as discovered.
+seealso:
+  - module: pbxops.autoprov.provision_status
+"""
+
+EXAMPLES = r"""
+- name: Ask the PBX's responder over the LAN, as a Yealink T46S would
+  pbxops.autoprov.pnp_probe:
+    vendor: yealink
+    mac: "00:15:65:aa:bb:01"
+    interface: eth0
+  register: probe
+
+- name: Show the URL the phone would get
+  ansible.builtin.debug:
+    var: probe.url
+
+- name: Unicast to the responder on this host, then fetch the files with the phone's User-Agent
+  pbxops.autoprov.pnp_probe:
+    vendor: snom
+    model: snomD785
+    mac: 000413aabb01
+    target: 127.0.0.1:5060
+    fetch: true
+    username: "{{ autoprov_provisioning_user }}"
+    password: "{{ vault_provisioning_password }}"
+
+- name: An unknown MAC must not be answered
+  pbxops.autoprov.pnp_probe:
+    vendor: fanvil
+    mac: 0c383e000001
+    target: 127.0.0.1:5060
+    timeout: 2
+    require_answer: false
+  register: unknown
+  failed_when: unknown.answered
+"""
+
+RETURN = r"""
+answered:
+  description: Whether a NOTIFY with a URL came back.
+  returned: always
+  type: bool
+url:
+  description: The body of the NOTIFY (the provisioning URL), or null. A password in it is shown as C(***).
+  returned: always
+  type: str
+  sample: http://192.0.2.10:8080/p/Zt4hq/
+url_has_credentials:
+  description: Whether the NOTIFY's URL carried HTTP credentials (used for O(fetch) unless O(username) is given).
+  returned: always
+  type: bool
+subscribe_status:
+  description: The SIP status of the answer to the SUBSCRIBE (null when none came).
+  returned: always
+  type: int
+  sample: 200
+answered_by:
+  description: Address and port the answer to the SUBSCRIBE came from.
+  returned: always
+  type: str
+  sample: 192.0.2.10:5060
+notify:
+  description: The NOTIFY as received (C(from), C(event), C(subscription_state), C(content_type)), or null.
+  returned: always
+  type: dict
+source:
+  description: Address and port the probe sent from (and where the NOTIFY was expected).
+  returned: always
+  type: str
+target:
+  description: Where the SUBSCRIBE was sent.
+  returned: always
+  type: str
+subscribe:
+  description: The SUBSCRIBE as sent.
+  returned: always
+  type: str
+elapsed_ms:
+  description: Milliseconds from the first SUBSCRIBE to the NOTIFY (or the end of the wait).
+  returned: always
+  type: float
+user_agent:
+  description: The HTTP User-Agent used to fetch the files.
+  returned: always
+  type: str
+  sample: Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:01
+fetched:
+  description: One entry per file downloaded (O(fetch=true)) with C(url), C(status) (HTTP), C(bytes), C(sha256), C(error).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog, _mac, _urls
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _pnp_probe as pnp
+
+
+def default_files(vendor, model_name, mac):
+    """The files the catalog says a device of this vendor and model fetches (none if the catalog lacks them)."""
+    models = _catalog.find_models(model_name, vendor) if vendor in _catalog.VENDORS else []
+    if not models:
+        return []
+    return [_catalog.file_name(f["name"], models[0], mac) for f in _catalog.VENDORS[vendor].files]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            vendor=dict(type="str", required=True, choices=pnp.vendors()),
+            mac=dict(type="str", required=True),
+            model=dict(type="str"),
+            firmware=dict(type="str"),
+            target=dict(type="str", default="%s:%d" % (pnp.PNP_GROUP, pnp.SIP_PORT)),
+            interface=dict(type="str"),
+            source=dict(type="str"),
+            source_port=dict(type="int", default=0),
+            timeout=dict(type="float", default=5.0),
+            require_answer=dict(type="bool", default=True),
+            fetch=dict(type="bool", default=False),
+            files=dict(type="list", elements="str"),
+            username=dict(type="str"),
+            password=dict(type="str", no_log=True),
+            validate_certs=dict(type="bool", default=True),
+        ),
+        mutually_exclusive=[("interface", "source")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    vendor = p["vendor"]
+    try:
+        mac = _mac.normalize(p["mac"])
+    except _mac.MacError as exc:
+        module.fail_json(msg="mac: %s" % exc)
+    model = p["model"] or pnp.profile(vendor)["model"]
+    firmware = p["firmware"] or pnp.profile(vendor)["firmware"]
+    agent = pnp.user_agent(vendor, "http", mac, model, firmware)
+    try:
+        source = pnp.interface_address(p["interface"]) if p["interface"] else p["source"]
+        result = pnp.probe(vendor, mac, model, firmware, p["target"], source, p["source_port"], p["timeout"])
+    except pnp.ProbeError as exc:
+        module.fail_json(msg="%s (device %s, vendor %s): %s" % (p["target"], mac, vendor, exc))
+    except OSError as exc:
+        module.fail_json(msg="%s: %s" % (p["target"], exc), exception=traceback.format_exc())
+    # Credentials in the NOTIFY's URL (vendors that take them there) are used, never shown.
+    bare_url, url_user, url_password = _urls.split_credentials(result["url"])
+    if url_user is not None:
+        result["url"] = bare_url.replace("://", "://%s%s@" % (url_user, ":***" if url_password else ""), 1)
+    result.update(answered=bool(result["url"]), url_has_credentials=url_user is not None, user_agent=agent, fetched=[], changed=False)
+
+    if not result["answered"]:
+        if p["require_answer"]:
+            module.fail_json(msg=_no_answer(p["target"], mac, vendor, result), **result)
+        module.exit_json(**result)
+    if p["fetch"]:
+        names = p["files"] or default_files(vendor, model, mac)
+        urls = pnp.file_urls(bare_url, names)
+        if not urls:
+            module.fail_json(
+                msg="%s: the catalog lists no files for %s model %r; name them with files" % (mac, vendor, model),
+                **result,
+            )
+        username, password = (p["username"], p["password"]) if p["username"] is not None else (url_user, url_password)
+        result["fetched"] = pnp.fetch(urls, agent, username, password, p["validate_certs"], p["timeout"])
+    module.exit_json(**result)
+
+
+def _no_answer(target, mac, vendor, result):
+    if result["subscribe_status"] is None:
+        return (
+            "%s: no answer to the %s SUBSCRIBE of device %s within the timeout. Is the responder running and listening "
+            "there, and is %s a device of its manifest (unknown MACs are recorded, not answered)?" % (target, vendor, mac, mac)
+        )
+    if result["subscribe_status"] >= 300:
+        return "%s: the SUBSCRIBE of device %s was refused with SIP status %d" % (target, mac, result["subscribe_status"])
+    return "%s: the SUBSCRIBE of device %s got %d but no NOTIFY came to %s within the timeout" % (
+        target,
+        mac,
+        result["subscribe_status"],
+        result["source"],
+    )
+
+
+if __name__ == "__main__":
+    main()

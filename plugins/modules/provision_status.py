@@ -1,0 +1,262 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: provision_status
+short_description: What each device of a PBX fetched and when, and the devices seen that the inventory does not know
+version_added: 0.1.0
+description:
+  - Runs on the PBX host. Reads the PnP responder's status database (SQLite, opened read-only) and the
+    config root's manifest (C(.autoprov-manifest.json)).
+  - For every device of O(devices) reports the last fetch (time, source address, protocol), each file it
+    fetched and whether that is the current file (its SHA-256 against the manifest), the files it never
+    fetched, its firmware (from its User-Agent, else from its PnP SUBSCRIBE), the last refused request
+    and the last PnP exchange, and a C(state).
+  - Also lists the devices the responder saw (PnP or file requests) that O(devices) does not have, with
+    vendor, model and firmware as they announced themselves.
+  - Returns a plain-text table (RV(table)) for people, as C(playbooks/status.yml) prints it.
+  - Python standard library only on the PBX.
+author: pbxops maintainers (@pbxops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+  idempotent:
+    description: Whether a second run with the same input reports no change.
+    support: full
+    details: Read-only; never reports a change.
+options:
+  devices:
+    description:
+      - The devices of this PBX, normally C(autoprov_devices) (items with V(mac), optional V(vendor),
+        V(model)), or just their MACs (any common notation).
+      - Default are the devices of the manifest.
+    type: list
+    elements: raw
+  responder_config:
+    description: The responder's configuration file, which names the status database (C(db)) and the config root (C(root)).
+    type: path
+    default: /etc/autoprov-responder/responder.json
+  db:
+    description: The status database, instead of the one O(responder_config) names.
+    type: path
+  config_root:
+    description: The config root holding the manifest, instead of the one O(responder_config) names.
+    type: path
+  pbx_name:
+    description: Name of the PBX in the table's first line (C(playbooks/status.yml) passes the inventory hostname).
+    default: this PBX
+    type: str
+notes:
+  - The responder writes its records within about a second of each event.
+  - Reading the database needs read access to the responder's state directory (root or the service user).
+seealso:
+  - module: pbxops.autoprov.pnp_probe
+  - module: pbxops.autoprov.device_configs
+"""
+
+EXAMPLES = r"""
+- name: What the phones of this PBX fetched
+  pbxops.autoprov.provision_status:
+    devices: "{{ autoprov_devices }}"
+  register: status
+
+- name: Print it
+  ansible.builtin.debug:
+    msg: "{{ status.table }}"
+
+- name: Fail when a device has not fetched its current configuration
+  ansible.builtin.assert:
+    that: status.devices | rejectattr('current') | list | length == 0
+    fail_msg: "{{ status.devices | rejectattr('current') | map(attribute='mac') | join(', ') }} not current"
+"""
+
+RETURN = r"""
+devices:
+  description: One entry per device of O(devices), in that order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    mac:
+      description: The MAC, 12 lowercase hex digits.
+      type: str
+    vendor:
+      description: Vendor key (inventory, else manifest).
+      type: str
+    vendor_name:
+      description: The vendor as printed (from the manifest).
+      type: str
+    model:
+      description: Model (inventory, else manifest).
+      type: str
+    state:
+      description:
+        - V(current) (every file fetched, each the current one), V(outdated) (a fetched file has changed
+          since), V(partial) (some files never fetched), V(refused) (only refused requests since the last
+          fetch, see RV(devices[].last_refused)), V(pnp only) (sent PnP, fetched nothing), V(never seen).
+      type: str
+    current:
+      description: Whether the state is V(current).
+      type: bool
+    last_fetch:
+      description: Time of the last successful fetch (UTC, ISO 8601), or null.
+      type: str
+    source:
+      description: Address the device fetched from (or, without fetches, sent PnP from).
+      type: str
+    firmware:
+      description: Firmware version the device reported.
+      type: str
+    firmware_from:
+      description: Where the firmware came from, V(user-agent) or V(pnp).
+      type: str
+    files:
+      description: Per file (C(file), C(fetched) time, C(source), C(current) true/false, or null when not fetched).
+      type: list
+      elements: dict
+    missing:
+      description: Files of the device (manifest) it never fetched.
+      type: list
+      elements: str
+    outdated:
+      description: Fetched files that changed since.
+      type: list
+      elements: str
+    last_refused:
+      description: The newest refused request after the last fetch (C(time), C(path), C(status), C(reason)), or null.
+      type: dict
+    last_pnp:
+      description: The newest PnP SUBSCRIBE (C(time), C(source), C(answered), C(reason), C(notify)), or null.
+      type: dict
+discovered:
+  description: Devices seen by the responder that O(devices) does not have, newest first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    mac:
+      description: The MAC.
+      type: str
+    vendor:
+      description: Vendor as the device announced it.
+      type: str
+    model:
+      description: Model as the device announced it.
+      type: str
+    firmware:
+      description: Firmware as the device announced it.
+      type: str
+    last_seen:
+      description: UTC, ISO 8601.
+      type: str
+    source:
+      description: Address it was last seen from.
+      type: str
+summary:
+  description: Number of devices per state, and C(discovered).
+  returned: always
+  type: dict
+  sample: {current: 2, "never seen": 1, discovered: 1}
+table:
+  description: The same as a plain-text table.
+  returned: always
+  type: str
+db:
+  description: The status database read.
+  returned: always
+  type: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _provision_status as status
+
+
+def inventory_devices(module, items):
+    """[{mac, vendor, model}] from autoprov_devices items or bare MACs; every bad entry is reported at once."""
+    devices, errors, seen = [], [], set()
+    host = module.params["pbx_name"]
+    for position, item in enumerate(items):
+        raw = item.get("mac") if isinstance(item, dict) else item
+        try:
+            mac = _mac.normalize(raw)
+        except _mac.MacError as exc:
+            errors.append("%s: devices[%d]: mac: %s" % (host, position, exc))
+            continue
+        if mac in seen:
+            continue
+        seen.add(mac)
+        extra = item if isinstance(item, dict) else {}
+        devices.append({"mac": mac, "vendor": extra.get("vendor"), "model": extra.get("model")})
+    if errors:
+        module.fail_json(msg="; ".join(errors), errors=errors)
+    return devices
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            devices=dict(type="list", elements="raw"),
+            responder_config=dict(type="path", default="/etc/autoprov-responder/responder.json"),
+            db=dict(type="path"),
+            config_root=dict(type="path"),
+            pbx_name=dict(type="str", default="this PBX"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    warnings = []
+    try:
+        config = status.read_responder_config(p["responder_config"]) if not (p["db"] and p["config_root"]) else {}
+        db = p["db"] or config.get("db") or os.path.join(os.path.dirname(p["responder_config"]), "status.sqlite")
+        root = p["config_root"] or config.get("root")
+        if not root:
+            module.fail_json(msg="%s: no config root: give config_root or a responder_config with root" % p["pbx_name"])
+        manifest = status.read_manifest(root)
+        if manifest is None:
+            warnings.append("no manifest in %s: device_configs has not written this config root yet" % root)
+        if p["devices"] is None:
+            p["devices"] = [dict(mac=mac, **info) for mac, info in sorted(((manifest or {}).get("devices") or {}).items())]
+        devices = inventory_devices(module, p["devices"])
+        try:
+            store = status.Store(db)
+        except FileNotFoundError:
+            store = None
+            warnings.append("no status database at %s yet: the responder has not run, so no device was seen" % db)
+        try:
+            devices, discovered = status.report(devices, manifest, store)
+        finally:
+            if store:
+                store.close()
+    except status.StatusError as exc:
+        module.fail_json(msg="%s: %s" % (p["pbx_name"], exc))
+
+    summary = {}
+    for device in devices:
+        summary[device["state"]] = summary.get(device["state"], 0) + 1
+    summary["discovered"] = len(discovered)
+    module.exit_json(
+        changed=False,
+        devices=devices,
+        discovered=discovered,
+        summary=summary,
+        table=status.table(p["pbx_name"], devices, discovered),
+        db=db,
+        warnings=warnings,
+    )
+
+
+if __name__ == "__main__":
+    main()
