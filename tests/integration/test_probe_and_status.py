@@ -17,6 +17,18 @@ from responder_support import ResponderProcess, user_agent, write_root
 PBX_IP, PHONE_IP = "10.99.55.1", "10.99.55.2"
 TOKEN = "pr0be"
 SECRETS = ("Prob3-Secret-A", "Prob3-Secret-B", "Prob3-Secret-C", "Prob3-Changed-A")
+# Files that hold secrets are served only with credentials: they travel in the NOTIFY's URL.
+HTTP_USER, HTTP_PASSWORD = "prov", "Prob3-Http-Pass"
+AUTH = {"username": HTTP_USER, "password": HTTP_PASSWORD}
+
+
+def with_credentials(url):
+    return url.replace("http://", "http://%s:%s@" % (HTTP_USER, HTTP_PASSWORD), 1)
+
+
+def as_shown(url):
+    """A URL with credentials as pnp_probe returns it (password masked)."""
+    return url.replace("http://", "http://%s:***@" % HTTP_USER, 1)
 
 # One device per vendor (the manifest's vendor table has their pnp_url forms).
 PHONES = {
@@ -42,7 +54,8 @@ def test_multicast_probe_as_each_vendor(netns, tmp_path):
     write_root(tmp_path / "root", devices, provisioning_url=url)
     settings = {
         "root": str(tmp_path / "root"),
-        "url": url,
+        "url": with_credentials(url),
+        "auth": AUTH,
         "sip_listen": ["0.0.0.0:5060"],
         "interfaces": [if_pbx],
         "http_listen": ["%s:8080" % PBX_IP],
@@ -80,7 +93,7 @@ def test_multicast_probe_as_each_vendor(netns, tmp_path):
         for vendor, (mac, name) in PHONES.items():
             result = run.task("probe %s" % vendor)["result"]
             pnp_url = json.loads((tmp_path / "root" / ".autoprov-manifest.json").read_text())["vendors"][vendor]["pnp_url"]
-            assert result["url"] == pnp_url.format(url=url, mac=mac, MAC=mac.upper()), (vendor, result)
+            assert result["url"] == pnp_url.format(url=as_shown(url), mac=mac, MAC=mac.upper()), (vendor, result)
             assert result["subscribe_status"] == 200 and result["answered_by"] == "%s:5060" % PBX_IP
             assert result["source"].startswith(PHONE_IP + ":")
             assert [(f["url"].rsplit("/", 1)[1], f["status"]) for f in result["fetched"]] == [(name, 200)], (vendor, result["fetched"])
@@ -132,7 +145,13 @@ def test_loopback_probe_then_status(netns, tmp_path):
     url = "http://127.0.0.1:8080/p/%s/" % TOKEN
     root = tmp_path / "root"
     render(tmp_path, root, url, DEVICES)
-    settings = {"root": str(root), "url": url, "sip_listen": ["127.0.0.1:5060"], "http_listen": ["127.0.0.1:8080"]}
+    settings = {
+        "root": str(root),
+        "url": with_credentials(url),
+        "auth": AUTH,
+        "sip_listen": ["127.0.0.1:5060"],
+        "http_listen": ["127.0.0.1:8080"],
+    }
     responder = ResponderProcess(netns, pbx, tmp_path / "responder", settings).start()
     in_pbx = ("ip", "netns", "exec", pbx)
     try:
@@ -158,7 +177,8 @@ def test_loopback_probe_then_status(netns, tmp_path):
         run = run_playbook(tmp_path, probe_play("loopback", tasks), prefix=in_pbx)
         assert run.rc == 0, run.output + responder.log()
         probe = run.task("probe")["result"]
-        assert probe["url"] == url
+        assert probe["url"] == as_shown(url)
+        assert HTTP_PASSWORD not in run.output
         assert sorted(f["status"] for f in probe["fetched"]) == [200, 200, 200]
         assert probe["user_agent"] == "Yealink SIP-T46S 66.86.0.15 00:15:65:bb:00:01"
         # Device 2 fetches only its boot file (curl with its User-Agent); device 3 never shows up.
