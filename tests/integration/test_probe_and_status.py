@@ -30,6 +30,7 @@ def as_shown(url):
     """A URL with credentials as pnp_probe returns it (password masked)."""
     return url.replace("http://", "http://%s:***@" % HTTP_USER, 1)
 
+
 # One device per vendor (the manifest's vendor table has their pnp_url forms).
 PHONES = {
     "yealink": ("001565aa0001", "001565aa0001.cfg"),
