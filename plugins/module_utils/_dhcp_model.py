@@ -21,6 +21,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the action plugin
     HAS_NETADDR = False
 
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _urls
 from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_spec import OPTION_TYPES
 from ansible_collections.pbxops.autoprov.plugins.module_utils._urls import SCHEMES as _URL_SCHEMES
 
@@ -98,7 +99,7 @@ def check_host_or_url(value):
     if parts.scheme.lower() not in _URL_SCHEMES:
         return "%r has the scheme %r; use one of %s" % (value, parts.scheme, ", ".join(_URL_SCHEMES))
     if "@" in parts.netloc:
-        return "carries credentials; option 66 goes to every DHCP client of the subnet: keep credentials out of the URL"
+        return "carries credentials; give them as provisioning_username and provisioning_password (never shown)"
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
@@ -306,6 +307,11 @@ def build_scope(params):
             options.append(_parse_option(-1, dict(code=66, value=url)))
         except ScopeError as exc:
             problems.extend(p.replace("options[-1] (option 66).value", "provisioning_url") for p in exc.problems)
+    if params.get("provisioning_username"):
+        if url is None or "://" not in url:
+            problems.append("provisioning_username: needs provisioning_url to be a URL (the credentials go into it)")
+        elif len(_urls.with_credentials(url, params["provisioning_username"], params.get("provisioning_password"))) > 255:
+            problems.append("provisioning_url: with the credentials it is longer than the 255 bytes a DHCP option holds")
     for index, item in enumerate(params.get("options") or []):
         try:
             options.append(_parse_option(index, item))

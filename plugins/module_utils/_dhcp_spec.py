@@ -31,6 +31,8 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", default="present", choices=["present", "absent"]),
     create=dict(type="bool", default=False),
     provisioning_url=dict(type="str"),
+    provisioning_username=dict(type="str"),
+    provisioning_password=dict(type="str", no_log=True),
     options=dict(type="list", elements="dict", default=[], options=OPTION_SPEC),
     pools=dict(type="list", elements="str", default=[]),
     routers=dict(type="list", elements="str", default=[]),

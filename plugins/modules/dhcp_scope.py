@@ -75,9 +75,19 @@ options:
     default: false
   provisioning_url:
     description:
-      - Option 66. A URL (http, https, tftp, ftp, ftps) or a host name or IPv4 address; no credentials (DHCP hands it
-        to every client of the subnet).
+      - Option 66. A URL (http, https, tftp, ftp, ftps) or a host name or IPv4 address, without credentials (give
+        those in O(provisioning_username) and O(provisioning_password)).
       - Default - the host's C(autoprov_server_url) (the PBX's provisioning URL), when it is set.
+    type: str
+  provisioning_username:
+    description:
+      - HTTP user of the config host, put into the option 66 URL (V(http://user:password@host/...)) so that phones
+        provisioned by DHCP can fetch the files that hold secrets (the config host demands credentials for those).
+      - Option 66 reaches every DHCP client of the subnet; the config host also matches the User-Agent's MAC and
+        locks out MAC guessing, so the credentials alone give no phone's file away.
+    type: str
+  provisioning_password:
+    description: Password for O(provisioning_username). Never shown, in diffs neither.
     type: str
   options:
     description: Further options.
@@ -299,6 +309,8 @@ rolled_back:
   type: bool
 """
 
+from urllib.parse import quote
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_backend import DhcpError, Runner, exclusive
@@ -306,6 +318,7 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_dnsmasq impo
 from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_isc import IscDhcpd
 from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_kea import KeaAgent, KeaFile
 from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_spec import ARGUMENT_SPEC
+from ansible_collections.pbxops.autoprov.plugins.module_utils._urls import with_credentials
 
 
 def backend_for(params, scope, runner):
@@ -314,11 +327,24 @@ def backend_for(params, scope, runner):
     return {"isc_dhcpd": IscDhcpd, "dnsmasq": Dnsmasq}[params["backend"]](params, scope, runner)
 
 
+def add_credentials(module, scope):
+    """Put provisioning_username/password into option 66, here on the DHCP host (never in the task's scope)."""
+    username, password = module.params["provisioning_username"], module.params["provisioning_password"]
+    if not username:
+        return
+    # The URL carries the password %-quoted: mask that spelling in every output (the diff included) too.
+    module.no_log_values.add(quote(password or "", safe=""))
+    for option in scope["options"]:
+        if option["code"] == 66 and option["vendor_class"] is None and option["value"] == module.params["provisioning_url"]:
+            option["value"] = with_credentials(option["value"], username, password)
+
+
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     scope = module.params["scope"]
     if not scope:
         module.fail_json(msg="pbxops.autoprov.dhcp_scope checks its input on the controller; run it as a task, not as a bare module")
+    add_credentials(module, scope)
     result = dict(changed=False, backend=module.params["backend"], subnet=scope["subnet"], files=[], backups=[], notes=[])
     try:
         backend = backend_for(module.params, scope, Runner(module))

@@ -292,3 +292,18 @@ def test_option_66_defaults_to_the_pbxs_provisioning_url(lab_for):
     run = run_playbook(lab.dir / "default", play, inventory=inventory)
     assert run.rc == 0, run.output
     assert lab.request()["options"][66] == URL.encode()
+
+
+@pytest.mark.parametrize("variant", ["kea", "dnsmasq"])
+def test_credentials_reach_the_phone_but_no_output(lab_for, variant):
+    lab = lab_for(variant)
+    password = "Dhcp-P@ss/66"  # needs %-quoting in the URL
+    args = scope_args(lab, provisioning_url=URL, provisioning_username="prov", provisioning_password=password)
+    run = lab.run(args)
+    assert run.rc == 0, run.output
+    with_credentials = URL.replace("://", "://prov:Dhcp-P%40ss%2F66@", 1)
+    assert lab.request()["options"][66] == sent(lab.backend, with_credentials)
+    # Neither spelling of the password in the output, the diff (--diff) and the task results included.
+    for spelling in (password, "Dhcp-P%40ss%2F66"):
+        assert spelling not in lab.outputs[-1]
+    assert lab.run(args).task("scope")["result"]["changed"] is False
