@@ -298,22 +298,57 @@ def check_devices(host, devices, settings, pbx_method=None, fleet=None):
                 "vars": dvars,
                 "description": item.get("description") or "",
                 "auth": item.get("auth"),
+                "serial": item.get("serial"),
+                "pin": item.get("pin"),
                 "position": pos,
             }
         )
-    for other_host, other_devices in sorted((fleet or {}).items()):
-        if other_host == host or not isinstance(other_devices, list):
-            continue
-        for other in other_devices:
-            try:
-                other_mac = _mac.normalize(other.get("mac")) if isinstance(other, dict) else None
-            except _mac.MacError:
-                continue
-            if other_mac in seen:
-                problems.error(
-                    seen[other_mac],
-                    devices[seen[other_mac]].get("mac"),
-                    "mac",
-                    "duplicate: also a device of PBX %s; a MAC may belong to one PBX only" % other_host,
-                )
+    if fleet:
+        problems.errors.extend(fleet_duplicates(dict(fleet, **{host: devices})).get(host, []))
     return out, problems
+
+
+def _macs(devices):
+    """{canonical MAC: (position, MAC as written)} of a device list; what is not a device is skipped."""
+    found = {}
+    for pos, item in enumerate(devices if isinstance(devices, list) else []):
+        try:
+            mac = _mac.normalize(item.get("mac")) if isinstance(item, dict) else None
+        except _mac.MacError:
+            continue
+        found.setdefault(mac, (pos, item.get("mac")))
+    return found
+
+
+def fleet_duplicates(fleet):
+    """{host: [error, ...]} for each MAC that is a device of more than one host; fleet: {host: devices}."""
+    owners = {}
+    for host, devices in sorted(fleet.items()):
+        for mac, (pos, written) in _macs(devices).items():
+            owners.setdefault(mac, []).append((host, pos, written))
+    errors = {}
+    for places in owners.values():
+        for host, pos, written in places if len(places) > 1 else ():
+            others = ", ".join(h for h, _pos, _written in places if h != host)
+            problems = Problems(host)
+            problems.error(pos, written, "mac", "duplicate: also a device of PBX %s; a MAC may belong to one PBX only" % others)
+            errors.setdefault(host, []).extend(problems.errors)
+    return errors
+
+
+def rps_groups(devices, settings=None):
+    """{rps client: [{mac, serial, pin}]} of the devices whose model the vendor's RPS provisions.
+
+    A device with its own method other than rps is left out. Devices that do not
+    validate are left out too: device_configs reports them.
+    """
+    checked, _problems = check_devices("rps", devices, settings or {"sip_server": "-", "sip_port": 5060, "sip_transport": "udp"})
+    groups = {}
+    for device in checked:
+        model = catalog.find_models(device["model"], device["vendor"])[0]
+        client = catalog.VENDORS[device["vendor"]].rps
+        if client and "rps" in model.methods and device["method"] in (None, "rps"):
+            entry = {"mac": _mac.fmt(device["mac"], "colon")}
+            entry.update({k: device[k] for k in ("serial", "pin") if device.get(k)})
+            groups.setdefault(client, []).append(entry)
+    return groups

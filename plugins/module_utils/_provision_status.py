@@ -214,6 +214,7 @@ def _discovered(row, pnp, names):
     return {
         "mac": row["mac"],
         "vendor": names.get(row.get("vendor_key")) or row.get("vendor_key") or (pnp or {}).get("vendor"),
+        "vendor_key": row.get("vendor_key"),
         "model": row.get("model"),
         "firmware": row.get("firmware"),
         "first_seen": iso(row.get("first_seen")),

@@ -149,6 +149,9 @@ discovered:
     vendor:
       description: Vendor as the device announced it.
       type: str
+    vendor_key:
+      description: The catalog's vendor key (for example V(yealink)), or null when the catalog has no such vendor.
+      type: str
     model:
       description: Model as the device announced it.
       type: str

@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters over whole inventories: fleet_duplicates, rps_groups, discovered_devices (docs in their .yml files)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog as catalog
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _mac
+
+
+def fleet_duplicates(hostvars, hosts, var="autoprov_devices"):
+    """{host: [error]} for MACs that are devices of more than one of hosts."""
+    fleet = {}
+    for host in hosts:
+        try:
+            devices = hostvars[host].get(var)
+        except Exception as exc:  # a host whose variable does not template: say which
+            raise AnsibleFilterError("pbxops.autoprov.fleet_duplicates: %s: %s: %s" % (host, var, exc))
+        if isinstance(devices, list):
+            fleet[host] = devices
+    return _devices.fleet_duplicates(fleet)
+
+
+def rps_groups(devices):
+    """{rps client: [{mac, serial, pin}]} of the devices the vendors' RPS provisions."""
+    if not isinstance(devices, list):
+        raise AnsibleFilterError("pbxops.autoprov.rps_groups: expects the list of devices (autoprov_devices)")
+    return _devices.rps_groups(devices)
+
+
+def discovered_devices(discovered):
+    """provision_status's discovered devices as autoprov_devices entries (mac, vendor, model, lines: [])."""
+    entries = []
+    for seen in discovered or []:
+        vendor = seen.get("vendor_key")
+        models = catalog.find_models(seen.get("model") or "", vendor) if vendor else []
+        entry = {"mac": _mac.fmt(seen["mac"], "colon")}
+        if vendor:
+            entry["vendor"] = vendor
+        entry["model"] = models[0].name if models else (seen.get("model") or "FILL IN")
+        entry["lines"] = []
+        entries.append(entry)
+    return entries
+
+
+class FilterModule:
+    def filters(self):
+        return {"fleet_duplicates": fleet_duplicates, "rps_groups": rps_groups, "discovered_devices": discovered_devices}
