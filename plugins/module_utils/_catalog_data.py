@@ -433,6 +433,8 @@ PROBE = {
         "vendor_param": "vendor",
         "vendor_name": "snom",
         "model": "snomD785",
+        # Snom phones announce their model with the vendor in front: D785 -> snomD785.
+        "announce": "snom{model}",
         "firmware": "10.1.141.13",
         "sip_user_agent": None,
         "http_user_agent": "Mozilla/4.0 (compatible; {model}-SIP {firmware} 2010.12-00004-g9ba52f5 {MAC} SXM:0 UXM:0)",

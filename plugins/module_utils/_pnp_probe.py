@@ -49,6 +49,13 @@ def mac_forms(mac):
     return {"mac": mac, "MAC": mac.upper(), "mac_colon": colon, "MAC_COLON": colon.upper()}
 
 
+def announced_model(vendor, model):
+    """The model as this vendor's phone announces it (a catalog name such as D785 becomes snomD785)."""
+    form = profile(vendor).get("announce", "{model}")
+    prefix = form.split("{model}")[0]
+    return model if model.lower().startswith(prefix.lower()) else form.format(model=model)
+
+
 def user_agent(vendor, kind, mac, model, firmware):
     """The SIP (kind 'sip') or HTTP (kind 'http') User-Agent of this vendor's phone, or None."""
     template = profile(vendor)["%s_user_agent" % kind]

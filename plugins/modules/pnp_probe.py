@@ -46,7 +46,9 @@ options:
     type: str
     required: true
   model:
-    description: Model the phone announces (C(model=) in the Event header, and in its User-Agent). Defaults to a sample model of O(vendor).
+    description:
+      - Model the phone announces (C(model=) in the Event header, and in its User-Agent), as printed on it
+        (V(D785)) or as it announces itself (V(snomD785)). Defaults to a sample model of O(vendor).
     type: str
   firmware:
     description: Firmware version the phone announces. Defaults to a sample version of O(vendor).
@@ -239,7 +241,7 @@ def main():
         mac = _mac.normalize(p["mac"])
     except _mac.MacError as exc:
         module.fail_json(msg="mac: %s" % exc)
-    model = p["model"] or pnp.profile(vendor)["model"]
+    model = pnp.announced_model(vendor, p["model"]) if p["model"] else pnp.profile(vendor)["model"]
     firmware = p["firmware"] or pnp.profile(vendor)["firmware"]
     agent = pnp.user_agent(vendor, "http", mac, model, firmware)
     try:

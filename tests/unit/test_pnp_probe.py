@@ -181,3 +181,13 @@ def test_strongest_answerable_challenge_first_then_basic():
     sha512 = 'Digest realm="r", qop="auth", algorithm=SHA-512-256, nonce="n"'
     assert pnp.authorization([sha512, 'Basic realm="r"'], "GET", "/", "u", "p") == "Basic dTpw"
     assert pnp.authorization([sha512], "GET", "/", "u", "p") is None
+
+
+@pytest.mark.parametrize(
+    "vendor, given, announced",
+    [("snom", "D785", "snomD785"), ("snom", "snomD785", "snomD785"), ("snom", "SNOMD785", "SNOMD785"), ("yealink", "T46S", "T46S")],
+)
+def test_catalog_model_names_are_announced_as_the_phone_does(vendor, given, announced):
+    assert pnp.announced_model(vendor, given) == announced
+    agent = pnp.user_agent(vendor, "http", "000413aabbcc", pnp.announced_model(vendor, given), "10.1")
+    assert re.search(_catalog_data.VENDORS[vendor]["user_agent"], agent, re.I), agent
