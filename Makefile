@@ -1,8 +1,13 @@
 # The README's two promises: `make demo` and `make test` on a fresh machine.
-.PHONY: demo test setup lint sanity units integration docs bench-render clean
+.PHONY: demo demo-stop test setup lint sanity units integration docs bench-render clean
 
 demo:
 	scripts/demo.sh
+
+# Stops the demo's responder (the site playbook with the responder stopped).
+demo-stop:
+	. scripts/lib.sh && ansible-playbook -i inventories/demo --vault-password-file inventories/demo/vault-password.txt \
+	  pbxops.autoprov.site -e autoprov_responder_state=stopped
 
 test:
 	scripts/test.sh
@@ -20,5 +25,5 @@ docs:
 bench-render:
 	bench/render
 
-clean:
+clean: demo-stop
 	rm -rf .venv .ansible .cache demo-out tests/output

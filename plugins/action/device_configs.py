@@ -148,9 +148,7 @@ class ActionModule(ActionBase):
             "generator": MODULE,
             "pbx": host,
             "provisioning_url": settings["server_url"],
-            "files": {
-                name: {"sha256": f.sha256, "mac": f.mac, "vendor": f.vendor, "secret": f.secret} for name, f in sorted(files.items())
-            },
+            "files": {name: f.manifest_entry() for name, f in sorted(files.items())},
             "devices": {
                 d["mac"]: {
                     "vendor": d["vendor"],

@@ -44,7 +44,7 @@ def _compile_vendor(key, raw):
         methods=tuple(raw["methods"]),
         rps=raw.get("rps"),
         secret_keys=tuple(re.compile(p) for p in raw.get("secret_keys", ())),
-        files=tuple(dict({"scope": "device", "secret": False}, **f) for f in raw["files"]),
+        files=tuple(dict({"scope": "device", "secret": False, "optional": False}, **f) for f in raw["files"]),
         languages=dict(raw.get("languages", {})),
         key_types=tuple(raw.get("key_types", KEY_TYPES)),
     )

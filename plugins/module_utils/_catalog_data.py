@@ -22,7 +22,8 @@ VENDORS: one entry per vendor.
   files           files a device of this vendor fetches: name pattern, template,
                   scope (device: one per MAC; shared: one per distinct name, for
                   every model using it), secret (holds passwords: served only
-                  to its own device). Patterns: {mac}/{MAC} bare lower/upper,
+                  to its own device), optional (a device fetches it only on some paths:
+                  status does not count it missing). Patterns: {mac}/{MAC} bare lower/upper,
                   {code} (a format spec such as {code:0>12} pads it), {model}
   languages       our language code -> the vendor's value
   key_types       the programmable-key types its templates can set (others are
@@ -119,7 +120,8 @@ VENDORS = {
         "secret_keys": [_xml_secret("user_pass", "admin_mode_password", "http_pass", "http_client_pass")],
         "files": [
             {"name": "{MAC}.xml", "template": "snom/device.xml.j2", "scope": "device", "secret": True},
-            {"name": "snom{model}-{MAC}.htm", "template": "snom/device.htm.xml.j2", "scope": "device"},
+            # Only fetched when the setting server is a directory (RPS); PnP points at the .xml itself.
+            {"name": "snom{model}-{MAC}.htm", "template": "snom/device.htm.xml.j2", "scope": "device", "optional": True},
         ],
         "languages": {
             "en": "English",

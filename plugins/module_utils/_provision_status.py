@@ -159,7 +159,7 @@ def _device(wanted, in_manifest, files_of, fetches, refusal, pnp):
             break
     if not firmware and pnp and pnp.get("firmware"):
         firmware, firmware_from = pnp["firmware"], "pnp"
-    missing = [name for name in expected if name not in got]
+    missing = [name for name in expected if name not in got and not (files_of.get(name) or {}).get("optional")]
     outdated = [f["file"] for f in files if f["current"] is False]
     refused_after = refusal and (not last or refusal["time"] > last["time"])
     if outdated:

@@ -46,15 +46,20 @@ def _oneline(text):
 
 
 class RenderedFile:
-    __slots__ = ("name", "content", "mac", "vendor", "secret", "template")
+    __slots__ = ("name", "content", "mac", "vendor", "secret", "optional", "template")
 
-    def __init__(self, name, content, mac, vendor, secret, template):
+    def __init__(self, name, content, mac, vendor, secret, template, optional=False):
         self.name = name
         self.content = content
         self.mac = mac
         self.vendor = vendor
         self.secret = secret
+        self.optional = optional
         self.template = template
+
+    def manifest_entry(self):
+        """What the manifest says of this file (docs/manifest.md)."""
+        return {"sha256": self.sha256, "mac": self.mac, "vendor": self.vendor, "secret": self.secret, "optional": self.optional}
 
     @property
     def sha256(self):
@@ -156,7 +161,7 @@ class Renderer:
             where = spec["template"] + _template_line(exc)
             errors.append("%s: %s: template %s: %s: %s" % (host, who, where, type(exc).__name__, exc))
             return
-        files[name] = RenderedFile(name, content, mac, vendor.key, bool(spec.get("secret")), spec["template"])
+        files[name] = RenderedFile(name, content, mac, vendor.key, bool(spec.get("secret")), spec["template"], bool(spec.get("optional")))
 
 
 def _template_line(exc):

@@ -250,6 +250,8 @@ def main():
     for device in devices:
         summary[device["state"]] = summary.get(device["state"], 0) + 1
     summary["discovered"] = len(discovered)
+    for warning in warnings:
+        module.warn(warning)
     module.exit_json(
         changed=False,
         devices=devices,
@@ -257,7 +259,6 @@ def main():
         summary=summary,
         table=status.table(p["pbx_name"], devices, discovered),
         db=db,
-        warnings=warnings,
     )
 
 
