@@ -1,4 +1,8 @@
-"""The embedded demo inventory through the site playbook, as `make demo` runs it."""
+"""The embedded demo inventory, the way `make demo` runs it: site, then a phone boots, then status.
+
+It runs inside a network namespace of its own, so its loopback (where the demo's
+responder listens) is private to the test.
+"""
 
 from __future__ import annotations
 
@@ -16,27 +20,56 @@ def demo_secrets():
 
     vault = VaultLib([("default", VaultSecret((DEMO / "vault-password.txt").read_bytes().strip()))])
     data = yaml.safe_load(vault.decrypt((DEMO / "group_vars" / "autoprov_pbx" / "vault.yml").read_bytes()))
-    return [data["vault_demo_admin_password"]] + list(data["vault_demo_sip_secrets"].values())
+    # The URL token is not among them: it is a path segment every phone of the LAN is told (PnP,
+    # DHCP), not a credential; the HTTP password is.
+    return [data["vault_demo_admin_password"], data["vault_demo_http_password"]] + list(data["vault_demo_sip_secrets"].values())
 
 
-def test_demo_site_renders_every_device_and_is_idempotent(tmp_path):
+def test_demo_provisions_a_phone_end_to_end(netns, tmp_path):
+    inside = ("ip", "netns", "exec", netns.add("demo"))
     extra = {"autoprov_demo_dir": str(tmp_path / "demo-out")}
-    first = run_playbook(tmp_path, "pbxops.autoprov.site", inventory=str(DEMO), extra_vars=extra, args=VAULT_ARGS + ["--diff"])
+
+    def play(name, *args):
+        return run_playbook(tmp_path, name, inventory=str(DEMO), extra_vars=extra, args=VAULT_ARGS + list(args), prefix=inside)
+
+    first = play("pbxops.autoprov.site", "--diff")
     assert first.rc == 0, first.output[-3000:]
     configs = tmp_path / "demo-out" / "configs"
     manifest = json.loads((configs / ".autoprov-manifest.json").read_text())
     group_vars = yaml.safe_load((DEMO / "group_vars" / "autoprov_pbx" / "main.yml").read_text())
-    inventory_macs = {d["mac"].replace(":", "").lower() for d in group_vars["autoprov_devices"]}
-    assert set(manifest["devices"]) == inventory_macs
+    assert set(manifest["devices"]) == {d["mac"].replace(":", "").lower() for d in group_vars["autoprov_devices"]}
     for device in manifest["devices"].values():
         assert device["files"] and all((configs / name).is_file() for name in device["files"])
-    # Vaulted secrets reach the files, never the output (the diff included).
+
+    probe = play("pbxops.autoprov.probe", "-e", "autoprov_probe_target=127.0.0.1:15060")
+    assert probe.rc == 0, probe.output[-3000:]
+    booted = probe.task("Boot the phone (PnP, then fetch its files)")["result"]
+    assert booted["answered_by"] == "127.0.0.1:15060"
+    assert sorted((f["url"].rsplit("/", 1)[1], f["status"]) for f in booted["fetched"]) == [
+        ("0015654aa937.boot", 200),
+        ("0015654aa937.cfg", 200),
+        ("y000000000066.cfg", 200),
+    ]
+
+    status = play("pbxops.autoprov.status")
+    assert status.rc == 0, status.output[-3000:]
+    report = status.task("Read the responder's status database")["result"]
+    states = {d["mac"]: d["state"] for d in report["devices"]}
+    assert states["0015654aa937"] == "current"
+    assert "00:15:65:4a:a9:37" in status.output and "current" in status.output
+
+    # Vaulted secrets reach the files, never the output (the site's diff included).
     secrets = demo_secrets()
     rendered = "".join(p.read_text() for p in configs.iterdir() if p.is_file())
     assert any(s in rendered for s in secrets)
-    for secret in secrets:
-        assert secret not in first.output
+    for run in (first, probe, status):
+        for secret in secrets:
+            assert secret not in run.output
 
-    second = run_playbook(tmp_path, "pbxops.autoprov.site", inventory=str(DEMO), extra_vars=extra, args=VAULT_ARGS)
+    second = play("pbxops.autoprov.site")
     assert second.rc == 0, second.output[-3000:]
     assert second.changed_tasks() == []
+
+    stopped = play("pbxops.autoprov.site", "-e", "autoprov_responder_state=stopped")
+    assert stopped.rc == 0, stopped.output[-3000:]
+    assert not (tmp_path / "demo-out" / "responder" / "state" / "responder.pid").exists()
