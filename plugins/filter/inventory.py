@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters over whole inventories: fleet_duplicates, rps_groups, discovered_devices (docs in their .yml files)."""
+"""Filters over whole inventories: fleet_duplicates, rps_groups, discovered_devices, split_devices (docs in .yml files)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,33 @@ def discovered_devices(discovered):
     return entries
 
 
+def split_devices(devices, macs):
+    """{'keep': [...], 'leave': [...]}: the devices whose MAC is in macs leave (any notation on either side)."""
+    try:
+        leaving = {_mac.normalize(m) for m in macs or []}
+    except _mac.MacError as exc:
+        raise AnsibleFilterError("pbxops.autoprov.split_devices: %s" % exc)
+    keep, leave = [], []
+    for device in devices or []:
+        try:
+            mac = _mac.normalize(device.get("mac"))
+        except (_mac.MacError, AttributeError):
+            keep.append(device)  # not a device we could match: device_configs reports it
+            continue
+        (leave if mac in leaving else keep).append(device)
+    unknown = leaving - {_mac.normalize(d["mac"]) for d in leave}
+    if unknown:
+        raise AnsibleFilterError(
+            "pbxops.autoprov.split_devices: %s not among this PBX's devices" % ", ".join(sorted(_mac.fmt(m, "colon") for m in unknown))
+        )
+    return {"keep": keep, "leave": leave}
+
+
 class FilterModule:
     def filters(self):
-        return {"fleet_duplicates": fleet_duplicates, "rps_groups": rps_groups, "discovered_devices": discovered_devices}
+        return {
+            "fleet_duplicates": fleet_duplicates,
+            "rps_groups": rps_groups,
+            "discovered_devices": discovered_devices,
+            "split_devices": split_devices,
+        }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 
+import yaml
 from helpers import ROOT, run_playbook, wait_for
 from responder_support import ResponderProcess, user_agent, write_root
 
@@ -220,8 +221,19 @@ def test_loopback_probe_then_status(netns, tmp_path):
                 }
             }
         }
-        shown = run_playbook(tmp_path, ROOT / "playbooks" / "status.yml", inventory=inventory, prefix=in_pbx)
+        discovered_dir = tmp_path / "discovered"
+        discovered_dir.mkdir()
+        shown = run_playbook(
+            tmp_path,
+            ROOT / "playbooks" / "status.yml",
+            inventory=inventory,
+            extra_vars={"autoprov_discovered_dir": str(discovered_dir)},
+            prefix=in_pbx,
+        )
         assert shown.rc == 0, shown.output
+        # The stranger, ready to paste into the PBX's autoprov_devices.
+        snippet = yaml.safe_load((discovered_dir / "pbx-test.yml").read_text())
+        assert snippet == {"autoprov_devices": [{"mac": "0c:38:3e:cc:00:09", "vendor": "fanvil", "model": "X7C", "lines": []}]}
         shown_msg = shown.task("Show the status")["result"]["msg"]  # a block (YAML results) or a list of lines (JSON)
         lines = shown_msg if isinstance(shown_msg, list) else shown_msg.splitlines()
         assert lines[0] == "pbx-test: 3 device(s): 1 never seen, 1 outdated, 1 partial; 1 discovered, not in the inventory"

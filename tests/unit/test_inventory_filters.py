@@ -63,3 +63,13 @@ def test_discovered_devices_become_inventory_entries():
         {"mac": "00:15:65:cc:00:0a", "vendor": "yealink", "model": "T46S", "lines": []},
         {"mac": "02:00:00:cc:00:0b", "model": "Phone9", "lines": []},
     ]
+
+
+def test_split_devices_matches_any_notation_and_refuses_unknown_macs():
+    devices = [phone("00:15:65:aa:00:01"), phone("00-15-65-AA-00-02"), {"mac": "broken"}]
+    split = inventory.split_devices(devices, ["001565aa0002"])
+    assert split == {"keep": [devices[0], devices[2]], "leave": [devices[1]]}
+    with pytest.raises(AnsibleFilterError, match="00:15:65:aa:00:09 not among this PBX's devices"):
+        inventory.split_devices(devices, ["00:15:65:aa:00:09"])
+    with pytest.raises(AnsibleFilterError, match="is not a MAC address"):
+        inventory.split_devices(devices, ["nonsense"])
