@@ -15,6 +15,7 @@ from helpers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 RESPONDER_PATH = ROOT / "files" / "responder"
+SIPP_DIR = ROOT / "tests" / "integration" / "sipp"
 _MAC = r"(?P<mac>(?:[0-9A-Fa-f]{2}[:-]?){5}[0-9A-Fa-f]{2})"
 
 # The vendor table a manifest carries (what catalog.responder_table() writes), for the five PnP vendors we test.
@@ -303,3 +304,24 @@ def tftp_get(host, port, filename, options=None, mode="octet", duplicate_acks=Fa
             pass
     sock.close()
     return result
+
+
+def run_sipp(netns, ns, local_ip, scenario, macs, workdir, port=5060, calls=None, timeout=10, rate=None, extra=(), scenario_text=None):
+    """A sipp phone in namespace ns multicasting PnP SUBSCRIBEs (one call per MAC) with a scenario of
+    tests/integration/sipp; returns (exit code, its log, where each NOTIFY URL is a line)."""
+    run = Path(workdir) / ("sipp-%s-%d" % (scenario, port))
+    run.mkdir(parents=True, exist_ok=True)
+    inf = run / "macs.csv"
+    inf.write_text("SEQUENTIAL\n" + "".join("%s;%s;\n" % (m, m.upper()) for m in macs))
+    scenario_file = SIPP_DIR / ("%s.xml" % scenario)
+    if scenario_text is not None:
+        scenario_file = run / "scenario.xml"
+        scenario_file.write_text(scenario_text)
+    cmd = ["sipp", "-sf", scenario_file, "224.0.1.75:5060", "-i", local_ip, "-p", port, "-t", "u1", "-nostdin"]
+    cmd += ["-m", calls or len(macs), "-inf", inf, "-trace_logs", "-log_file", run / "log.txt"]
+    cmd += ["-trace_err", "-error_file", run / "err.txt", "-timeout", "%ds" % timeout, "-timeout_error"]
+    if rate:
+        cmd += ["-r", rate]
+    proc = netns.run(ns, cmd + list(extra), check=False, timeout=timeout + 20)
+    log = (run / "log.txt").read_text() if (run / "log.txt").exists() else ""
+    return proc.returncode, log

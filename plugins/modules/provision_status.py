@@ -36,8 +36,9 @@ attributes:
 options:
   devices:
     description:
-      - The devices of this PBX, normally C(autoprov_devices) (items with V(mac), optional V(vendor),
-        V(model)), or just their MACs (any common notation).
+      - The devices of this PBX - their MACs (any common notation), or items with V(mac), optional V(vendor),
+        V(model). Give MACs rather than C(autoprov_devices) itself, whose lines hold SIP passwords: module
+        arguments show in verbose output.
       - Default are the devices of the manifest.
     type: list
     elements: raw
@@ -66,7 +67,7 @@ seealso:
 EXAMPLES = r"""
 - name: What the phones of this PBX fetched
   pbxops.autoprov.provision_status:
-    devices: "{{ autoprov_devices }}"
+    devices: "{{ autoprov_devices | map(attribute='mac') | list }}"
   register: status
 
 - name: Print it

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import shutil
 import sys
-from pathlib import Path
 
 import pytest
-from responder_support import ResponderProcess, write_root
+from responder_support import SIPP_DIR, ResponderProcess, run_sipp, write_root
 
-SIPP_DIR = Path(__file__).resolve().parent / "sipp"
 SERVER, PHONE = "10.99.31.1", "10.99.31.2"
 URL = "http://%s:8080/p/Zt4tok/" % SERVER
 
@@ -60,24 +58,9 @@ class Site:
         self.responder = ResponderProcess(self.netns, self.srv, self.tmp / ("run%d" % len(flags)), config, python=sys.executable)
         return self.responder.start(*flags)
 
-    def sipp(self, scenario, macs, port=5060, calls=None, timeout=10, rate=None, extra=(), scenario_text=None):
+    def sipp(self, scenario, macs, **options):
         """Run a sipp phone (one call per MAC); returns (exit code, its log of NOTIFY URLs)."""
-        run = self.tmp / ("sipp-%s-%d" % (scenario, port))
-        run.mkdir(exist_ok=True)
-        inf = run / "macs.csv"
-        inf.write_text("SEQUENTIAL\n" + "".join("%s;%s;\n" % (m, m.upper()) for m in macs))
-        scenario_file = SIPP_DIR / ("%s.xml" % scenario)
-        if scenario_text is not None:
-            scenario_file = run / "scenario.xml"
-            scenario_file.write_text(scenario_text)
-        cmd = ["sipp", "-sf", scenario_file, "224.0.1.75:5060", "-i", PHONE, "-p", port, "-t", "u1", "-nostdin"]
-        cmd += ["-m", calls or len(macs), "-inf", inf, "-trace_logs", "-log_file", run / "log.txt"]
-        cmd += ["-trace_err", "-error_file", run / "err.txt", "-timeout", "%ds" % timeout, "-timeout_error"]
-        if rate:
-            cmd += ["-r", rate]
-        proc = self.netns.run(self.phone, cmd + list(extra), check=False, timeout=timeout + 20)
-        log = (run / "log.txt").read_text() if (run / "log.txt").exists() else ""
-        return proc.returncode, log
+        return run_sipp(self.netns, self.phone, PHONE, scenario, macs, self.tmp, **options)
 
     def events(self, expect=None):
         return self.responder.rows("SELECT * FROM pnp_events ORDER BY id", expect=expect)
