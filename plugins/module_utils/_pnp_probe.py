@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import fcntl
 import hashlib
-import ipaddress
 import re
 import socket
 import ssl
@@ -21,15 +20,11 @@ from urllib import error as urlerror
 from urllib import request as urlrequest
 from urllib.parse import urljoin, urlsplit
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog_data
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog_data, _sip
 
 PNP_GROUP = "224.0.1.75"
-SIP_PORT = 5060
-T1 = 0.5  # RFC 3261 timer T1: SUBSCRIBE retransmissions at 0.5, 1, 2, 4 s ...
-T2 = 4.0
+SIP_PORT = _sip.SIP_PORT
 _SIOCGIFADDR = 0x8915
-_STATUS_LINE = re.compile(r"^SIP/2\.0\s+(\d{3})\s*(.*)$")
-_REQUEST_LINE = re.compile(r"^([A-Z]+)\s+(\S+)\s+SIP/2\.0$")
 
 
 class ProbeError(Exception):
@@ -65,21 +60,10 @@ def user_agent(vendor, kind, mac, model, firmware):
 # -- addresses ---------------------------------------------------------------
 def parse_target(target):
     """'224.0.1.75', 'host:port', '[v6]:port' -> (host, port)."""
-    text = target.strip()
-    match = re.match(r"^\[([^\]]+)\](?::(\d+))?$", text) or re.match(r"^([^:]+)(?::(\d+))?$", text)
-    if not match:
-        raise ProbeError("target %r: write host, host:port or a multicast group such as 224.0.1.75:5060" % target)
-    port = int(match.group(2) or SIP_PORT)
-    if not 0 < port < 65536:
-        raise ProbeError("target %r: port %d is not a UDP port" % (target, port))
-    return match.group(1), port
-
-
-def is_multicast(host):
     try:
-        return ipaddress.ip_address(host).is_multicast
-    except ValueError:
-        return False
+        return _sip.parse_hostport(target)
+    except _sip.SipError as exc:
+        raise ProbeError("target %s (a multicast group such as 224.0.1.75:5060 is a host too)" % exc) from None
 
 
 def interface_address(name):
@@ -90,16 +74,6 @@ def interface_address(name):
         except OSError as exc:
             raise ProbeError("interface %r: no IPv4 address (%s)" % (name, exc.strerror)) from None
     return socket.inet_ntoa(packed[20:24])
-
-
-def route_source(host, port):
-    """The local address the kernel would send from to reach host (nothing is sent)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.connect((host, port))
-        except OSError as exc:
-            raise ProbeError("target %s:%d is not reachable from here: %s" % (host, port, exc.strerror)) from None
-        return sock.getsockname()[0]
 
 
 # -- SIP messages --------------------------------------------------------------
@@ -132,52 +106,12 @@ def build_subscribe(vendor, mac, model, firmware, local_ip, local_port, call_id,
     return ("\r\n".join(headers) + "\r\n\r\n").encode()
 
 
-def parse_message(data):
-    """A SIP message -> dict(kind='request'|'response', method/uri or status/reason, headers (lowercase names, lists), body)."""
-    text = data.decode("utf-8", errors="replace")
-    head, blank, body = text.partition("\r\n\r\n")
-    if not blank:
-        head, blank, body = text.partition("\n\n")
-    lines = head.replace("\r\n", "\n").split("\n")
-    headers = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers.setdefault(_COMPACT.get(name.strip().lower(), name.strip().lower()), []).append(value.strip())
-    first = lines[0].strip()
-    status = _STATUS_LINE.match(first)
-    if status:
-        return {"kind": "response", "status": int(status.group(1)), "reason": status.group(2), "headers": headers, "body": body}
-    req = _REQUEST_LINE.match(first)
-    if req:
-        return {"kind": "request", "method": req.group(1), "uri": req.group(2), "headers": headers, "body": body}
-    return None
-
-
-# RFC 3261 compact header forms.
-_COMPACT = {"i": "call-id", "v": "via", "f": "from", "t": "to", "m": "contact", "c": "content-type", "l": "content-length", "o": "event"}
-
-
-def header(message, name):
-    values = message["headers"].get(name)
-    return values[0] if values else None
-
-
-def build_ok(request):
-    """200 OK for a request (the NOTIFY), echoing Via/From/To/Call-ID/CSeq."""
-    lines = ["SIP/2.0 200 OK"]
-    for name, label in (("via", "Via"), ("from", "From"), ("to", "To"), ("call-id", "Call-ID"), ("cseq", "CSeq")):
-        lines += ["%s: %s" % (label, value) for value in request["headers"].get(name, [])]
-    lines.append("Content-Length: 0")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
 # -- the exchange ----------------------------------------------------------------
 def _socket_for(target_host, source_ip, source_port):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         sock.bind((source_ip, source_port))
-        if is_multicast(target_host):
+        if _sip.is_multicast(target_host):
             # Out of this interface only, one hop, and looped back to a responder on this host.
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(source_ip))
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
@@ -191,10 +125,13 @@ def _socket_for(target_host, source_ip, source_port):
 def probe(vendor, mac, model, firmware, target, source_ip=None, source_port=0, timeout=5.0):
     """Run one PnP exchange. Returns a dict; 'url' is None when nothing (or no NOTIFY) came back in time."""
     host, port = parse_target(target)
-    if is_multicast(host) and not source_ip:
+    if _sip.is_multicast(host) and not source_ip:
         raise ProbeError("target %s is a multicast group: give interface or source so the SUBSCRIBE leaves on a chosen LAN" % target)
     if not source_ip:
-        source_ip = route_source(host, port)
+        try:
+            source_ip = _sip.route_source(host, port)
+        except _sip.SipError as exc:
+            raise ProbeError("target %s" % exc) from None
     sock = _socket_for(host, source_ip, source_port)
     started = time.monotonic()
     result = {
@@ -210,50 +147,40 @@ def probe(vendor, mac, model, firmware, target, source_ip=None, source_port=0, t
     try:
         local_ip, local_port = sock.getsockname()
         result["source"] = "%s:%d" % (local_ip, local_port)
-        call_id = "%s@%s" % (uuid.uuid4().hex[:16], local_ip)
-        message = build_subscribe(
-            vendor,
-            mac,
-            model,
-            firmware,
-            local_ip,
-            local_port,
-            call_id,
-            tag=uuid.uuid4().hex[:10],
-            branch="z9hG4bK" + uuid.uuid4().hex[:16],
-        )
+        call_id = _sip.new_call_id(local_ip)
+        message = build_subscribe(vendor, mac, model, firmware, local_ip, local_port, call_id, tag=_sip.new_tag(), branch=_sip.new_branch())
         result["subscribe"] = message.decode()
-        deadline = started + timeout
-        interval, next_send = T1, started
+        timer = _sip.Retransmission(started, timeout)
         while True:
             now = time.monotonic()
-            if result["subscribe_status"] is None and now >= next_send:
+            if result["subscribe_status"] is None and timer.due(now):
                 sock.sendto(message, (host, port))
-                next_send, interval = now + interval, min(interval * 2, T2)
-            if now >= deadline:
+                timer.sent(now)
+            if timer.expired(now):
                 break
-            wait = deadline - now if result["subscribe_status"] is not None else min(deadline, next_send) - now
-            sock.settimeout(max(wait, 0.001))
+            # Once the SUBSCRIBE is answered, only the NOTIFY is awaited (until the deadline).
+            wake = timer.deadline if result["subscribe_status"] is not None else timer.wake_at()
+            sock.settimeout(max(wake - now, 0.001))
             try:
                 data, peer = sock.recvfrom(65535)
             except socket.timeout:
                 continue
-            reply = parse_message(data)
-            if not reply or header(reply, "call-id") != call_id:
+            reply = _sip.parse_message(data)
+            if not reply or _sip.header(reply, "call-id") != call_id:
                 continue
-            if reply["kind"] == "response" and "SUBSCRIBE" in (header(reply, "cseq") or ""):
+            if reply["kind"] == "response" and _sip.cseq_method(reply) == "SUBSCRIBE":
                 if reply["status"] >= 200:
                     result["subscribe_status"] = reply["status"]
                     result["answered_by"] = "%s:%d" % peer
                     if reply["status"] >= 300:
                         break
             elif reply["kind"] == "request" and reply["method"] == "NOTIFY":
-                sock.sendto(build_ok(reply), peer)  # answered, so the responder stops retransmitting
+                sock.sendto(_sip.build_ok(reply), peer)  # answered, so the responder stops retransmitting
                 result["notify"] = {
                     "from": "%s:%d" % peer,
-                    "event": header(reply, "event"),
-                    "subscription_state": header(reply, "subscription-state"),
-                    "content_type": header(reply, "content-type"),
+                    "event": _sip.header(reply, "event"),
+                    "subscription_state": _sip.header(reply, "subscription-state"),
+                    "content_type": _sip.header(reply, "content-type"),
                 }
                 result["url"] = reply["body"].strip() or None
                 break

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog_data
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog_data, _sip
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _pnp_probe as pnp
 
 MAC = "001565aabb01"
@@ -21,18 +21,18 @@ def subscribe(vendor, ip="192.0.2.20", port=5062):
 @pytest.mark.parametrize("vendor", pnp.vendors())
 def test_subscribe_is_the_vendors_form(vendor):
     prof = _catalog_data.PROBE[vendor]
-    message = pnp.parse_message(subscribe(vendor))
+    message = _sip.parse_message(subscribe(vendor))
     assert message["kind"] == "request" and message["method"] == "SUBSCRIBE"
     user = prof["uri_user"].format(mac=MAC, MAC=MAC.upper())
     assert message["uri"] == "sip:%s@%s" % (user, prof["uri_host"])
-    assert pnp.header(message, "from").startswith("<sip:%s@" % user)
-    event = pnp.header(message, "event")
+    assert _sip.header(message, "from").startswith("<sip:%s@" % user)
+    event = _sip.header(message, "event")
     assert event.startswith('ua-profile;profile-type="device";%s="%s"' % (prof["vendor_param"], prof["vendor_name"]))
     assert 'model="M1"' in event and 'version="1.2.3"' in event
-    assert pnp.header(message, "accept") == "application/url"
-    assert pnp.header(message, "expires") == "0"
-    assert ";rport" in pnp.header(message, "via") and "192.0.2.20:5062" in pnp.header(message, "via")
-    assert "192.0.2.20:5062" in pnp.header(message, "contact")
+    assert _sip.header(message, "accept") == "application/url"
+    assert _sip.header(message, "expires") == "0"
+    assert ";rport" in _sip.header(message, "via") and "192.0.2.20:5062" in _sip.header(message, "via")
+    assert "192.0.2.20:5062" in _sip.header(message, "contact")
 
 
 def test_vendors_spell_the_mac_in_every_field_form():
@@ -73,14 +73,14 @@ def _responder(sock, url, drop_first, seen):
             data, peer = sock.recvfrom(65535)
         except OSError:
             return
-        message = pnp.parse_message(data)
+        message = _sip.parse_message(data)
         if message["kind"] == "response":
             seen.append(message)
             return
         count += 1
         if drop_first and count == 1:
             continue
-        ok = pnp.build_ok(message)
+        ok = _sip.build_ok(message)
         sock.sendto(ok, peer)
         headers = message["headers"]
         notify = "\r\n".join(
@@ -118,7 +118,7 @@ def test_probe_retransmits_and_answers_the_notify():
     assert result["subscribe_status"] == 200
     assert result["notify"]["content_type"] == "application/url"
     assert result["elapsed_ms"] >= 400  # the first SUBSCRIBE was dropped: the answer came to the retransmission
-    assert seen and seen[0]["status"] == 200 and "NOTIFY" in pnp.header(seen[0], "cseq")
+    assert seen and seen[0]["status"] == 200 and "NOTIFY" in _sip.header(seen[0], "cseq")
 
 
 def test_probe_without_answer_returns_no_url():
