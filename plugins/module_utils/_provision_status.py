@@ -36,6 +36,19 @@ def read_responder_config(path):
     return config
 
 
+def locate(responder_config, db=None, config_root=None):
+    """(status database, config root): the paths given, else those the responder's configuration names.
+
+    A relative db is relative to the configuration's directory, as the responder reads it (docs/responder.md).
+    """
+    config = read_responder_config(responder_config) if not (db and config_root) else {}
+    db = db or os.path.join(os.path.dirname(responder_config), config.get("db") or "status.sqlite")
+    root = config_root or config.get("root")
+    if not root:
+        raise StatusError("no config root: give config_root, or a responder_config (%s) that has root" % responder_config)
+    return db, root
+
+
 def read_manifest(root):
     path = os.path.join(root, MANIFEST)
     try:
@@ -82,6 +95,24 @@ class Store:
 
     def devices_seen(self):
         return self._rows("SELECT * FROM devices_seen")
+
+    def last_addresses(self, macs):
+        """{mac: (source, time)}: where each of macs last fetched a file from (served, 200 or 304) or sent PnP from.
+
+        Refused requests do not count, unlike devices_seen.last_source: anyone can ask for a device's file.
+        """
+        found = {}
+        macs = list(macs)
+        for start in range(0, len(macs), 400):  # two lists of bound parameters each, under SQLite's limit
+            chunk = macs[start : start + 400]
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT mac, source, max(time) AS time FROM ("
+                "SELECT mac, source, time FROM fetches WHERE status IN (200, 304) AND mac IN (%s) "
+                "UNION ALL SELECT mac, source, time FROM pnp_events WHERE mac IN (%s)) GROUP BY mac" % (marks, marks)
+            )
+            found.update((row["mac"], (row["source"], row["time"])) for row in self._rows(sql, chunk + chunk) if row["source"])
+        return found
 
     def last_refusals(self):
         """Per MAC, the newest refused request (after its newest served one, if any)."""

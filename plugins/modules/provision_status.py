@@ -180,8 +180,6 @@ db:
   type: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
@@ -223,11 +221,7 @@ def main():
     p = module.params
     warnings = []
     try:
-        config = status.read_responder_config(p["responder_config"]) if not (p["db"] and p["config_root"]) else {}
-        db = p["db"] or config.get("db") or os.path.join(os.path.dirname(p["responder_config"]), "status.sqlite")
-        root = p["config_root"] or config.get("root")
-        if not root:
-            module.fail_json(msg="%s: no config root: give config_root or a responder_config with root" % p["pbx_name"])
+        db, root = status.locate(p["responder_config"], p["db"], p["config_root"])
         manifest = status.read_manifest(root)
         if manifest is None:
             warnings.append("no manifest in %s: device_configs has not written this config root yet" % root)

@@ -1,0 +1,307 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: resync
+short_description: Ask devices to fetch their configuration again (SIP NOTIFY check-sync)
+version_added: 0.1.0
+description:
+  - Runs on the PBX host. Sends each device of O(devices) an out-of-dialog SIP C(NOTIFY) with the C(Event)
+    its vendor acts on (C(check-sync;reboot=false); Poly C(check-sync); Cisco C(resync)), so it fetches its
+    configuration now instead of at its next periodic check. Meant for the devices whose files
+    M(pbxops.autoprov.device_configs) just changed (its RV(pbxops.autoprov.device_configs#module:changed_devices)).
+  - The NOTIFY goes to the address the device last fetched a file from or sent its PnP SUBSCRIBE from (the
+    responder's status database), at O(port); O(addresses) overrides that per device, for example with the
+    address it registered from at the PBX.
+  - Every NOTIFY is under way at once, from one UDP socket, and is retransmitted on RFC 3261 timers (0.5 s
+    doubling to 4 s) until the device answers finally or O(timeout) passes.
+  - Reports the outcome per device. A device that is off or refuses is reported, never a failure; bad
+    input (a MAC that is no MAC or not in the manifest, an unreadable database, a bad address) fails before
+    anything is sent, naming the PBX, the device and the field.
+  - Python standard library only on the PBX.
+author: pbxops maintainers (@pbxops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Sends nothing; reports per device what would be sent (RV(devices[].request_uri), RV(devices[].event)) with outcome V(skipped).
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+  idempotent:
+    description: Whether a second run with the same input reports no change.
+    support: none
+    details:
+      - Every run sends its NOTIFYs again (a request to act, not a state). Give it the devices whose
+        configuration changed in this run, and a rerun without changes sends nothing and reports no change.
+options:
+  devices:
+    description:
+      - The devices to ask, as MACs in any common notation (normally RV(pbxops.autoprov.device_configs#module:changed_devices)),
+        or C(autoprov_devices) items (their V(mac) is used). An empty list sends nothing.
+    type: list
+    elements: raw
+    required: true
+  responder_config:
+    description: The responder's configuration file, which names the status database (C(db)) and the config root (C(root)).
+    type: path
+    default: /etc/autoprov-responder/responder.json
+  config_root:
+    description: The config root holding the manifest (each device's vendor and extensions), instead of the one O(responder_config) names.
+    type: path
+  db:
+    description: The responder's status database, instead of the one O(responder_config) names.
+    type: path
+  addresses:
+    description:
+      - Where to send a device's NOTIFY instead of the address from the status database, as a dict MAC
+        (any notation) to V(host) or V(host:port) (IPv6 V([address]:port)); for example the contact address the
+        device registered at the PBX with. Entries for devices not in O(devices) are not used.
+    type: dict
+    default: {}
+  port:
+    description: SIP port of the devices, for addresses without a port (all from the status database).
+    type: int
+    default: 5060
+  timeout:
+    description:
+      - Seconds to wait for the devices' answers; meanwhile each unanswered NOTIFY is sent again at 0.5, 1.5,
+        3.5, 7.5 s ... (RFC 3261 timers E and F, whose full wait is 32 s). One wait for all devices together.
+    type: float
+    default: 8.0
+  source_address:
+    description: Local address to send from (and to put in Via and Contact). Default is the address of the route to each device.
+    type: str
+  event:
+    description:
+      - The C(Event) header to send to every device, instead of each vendor's from the catalog
+        (C(check-sync;reboot=false); Poly C(check-sync); Cisco C(resync)). For example
+        V(check-sync;reboot=true) to make them reboot.
+    type: str
+  pbx_name:
+    description: Name of this PBX in error messages (the provision role passes the inventory hostname). Default is the host's name.
+    type: str
+notes:
+  - The request URI is C(sip:EXTENSION@ADDRESS:PORT) with the device's first extension (manifest), else its MAC.
+  - Phones act on such a NOTIFY only where their configuration allows it (Yealink C(sip.notify_reboot_enable),
+    Cisco C(Resync_From_SIP), Poly C(voIpProt.SIP.specialEvent.checkSync.alwaysReboot)); some accept it only from
+    their registrar. A phone that challenges the NOTIFY (C(401)/C(407)) is reported as V(rejected).
+  - The status database records the address of served requests and PnP SUBSCRIBEs; refused requests (which
+    anyone can make in a device's name) are not used.
+seealso:
+  - module: pbxops.autoprov.device_configs
+  - module: pbxops.autoprov.provision_status
+"""
+
+EXAMPLES = r"""
+- name: Render and ship the configs
+  pbxops.autoprov.device_configs:
+    devices: "{{ autoprov_devices }}"
+    dest: "{{ autoprov_config_root }}"
+    sip_server: "{{ autoprov_sip_server }}"
+    server_url: "{{ autoprov_server_url }}"
+  register: configs
+
+- name: Ask the devices whose configuration changed to fetch it now
+  pbxops.autoprov.resync:
+    devices: "{{ configs.changed_devices }}"
+    pbx_name: "{{ inventory_hostname }}"
+  register: resync
+  become: true
+
+- name: Send to the addresses the phones registered from, on their SIP port
+  pbxops.autoprov.resync:
+    devices: ["00:15:65:aa:bb:01", "0004.13aa.bb02"]
+    config_root: /var/lib/autoprov/configs
+    db: /var/lib/autoprov-responder/status.sqlite
+    addresses:
+      "00:15:65:aa:bb:01": 192.0.2.31:5062
+      "00:04:13:aa:bb:02": 192.0.2.32
+
+- name: Show who did not take it
+  ansible.builtin.debug:
+    msg: "{{ resync.devices | rejectattr('outcome', 'eq', 'delivered') | map(attribute='mac') | list }}"
+"""
+
+RETURN = r"""
+devices:
+  description: One entry per device of O(devices), in that order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    mac:
+      description: The MAC, 12 lowercase hex digits.
+      type: str
+      sample: 001565aabb01
+    vendor:
+      description: Vendor key (manifest).
+      type: str
+      sample: yealink
+    address:
+      description: Where the NOTIFY went (or would go), C(host:port), or null.
+      type: str
+      sample: 192.0.2.31:5060
+    address_from:
+      description: Where the address came from, V(addresses) or V(status_db), or null.
+      type: str
+    last_seen:
+      description: When the device was last seen at that address (UTC, ISO 8601), for addresses from the status database.
+      type: str
+    event:
+      description: The Event header sent.
+      type: str
+      sample: check-sync;reboot=false
+    request_uri:
+      description: The NOTIFY's Request-URI.
+      type: str
+      sample: sip:201@192.0.2.31:5060
+    outcome:
+      description:
+        - V(delivered) (answered 2xx), V(rejected) (a final answer 300-699, see RV(devices[].sip_status)), V(timeout) (no
+          final answer within O(timeout): off, gone, or not listening), V(unreachable) (this host could not send
+          there, see RV(devices[].error)), V(no_address) (never seen and no O(addresses) entry), V(skipped) (check mode).
+      type: str
+      sample: delivered
+    sip_status:
+      description: The device's final SIP status (for V(timeout), a provisional one it sent, if any), or null.
+      type: int
+      sample: 200
+    sip_reason:
+      description: The reason phrase of that answer.
+      type: str
+      sample: OK
+    transmissions:
+      description: How many times the NOTIFY was sent (1 plus retransmissions).
+      type: int
+    elapsed_ms:
+      description: Milliseconds from the first send to the final answer (or the end of the wait).
+      type: float
+    error:
+      description: Why the NOTIFY could not be sent (outcome V(unreachable)), else null.
+      type: str
+summary:
+  description: Number of devices per outcome.
+  returned: always
+  type: dict
+  sample: {delivered: 2, timeout: 1, no_address: 1}
+"""
+
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _provision_status as status
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _resync, _sip
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            devices=dict(type="list", elements="raw", required=True),
+            responder_config=dict(type="path", default="/etc/autoprov-responder/responder.json"),
+            config_root=dict(type="path"),
+            db=dict(type="path"),
+            addresses=dict(type="dict", default={}),
+            port=dict(type="int", default=_sip.SIP_PORT),
+            timeout=dict(type="float", default=8.0),
+            source_address=dict(type="str"),
+            event=dict(type="str"),
+            pbx_name=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    pbx = p["pbx_name"] or socket.gethostname()
+
+    def fail(problem):
+        module.fail_json(msg="%s: %s" % (pbx, problem))
+
+    macs, errors = _resync.device_macs(p["devices"])
+    if not 0 < p["port"] < 65536:
+        errors.append("port: %d is not a UDP port (1-65535)" % p["port"])
+    if p["timeout"] <= 0:
+        errors.append("timeout: %s; give the seconds to wait, more than 0" % p["timeout"])
+    if p["source_address"]:
+        try:
+            p["source_address"] = _sip.plain_address(p["source_address"])
+        except ValueError:
+            errors.append("source_address: %r is not an IP address of this host" % p["source_address"])
+    if errors:
+        fail("; ".join(errors))
+    if not macs:
+        module.exit_json(changed=False, devices=[], summary={})
+
+    warnings = []
+    try:
+        db, root = status.locate(p["responder_config"], p["db"], p["config_root"])
+    except status.StatusError as exc:
+        fail(str(exc))
+    manifest_path = "%s/%s" % (root.rstrip("/"), status.MANIFEST)
+    try:
+        manifest = status.read_manifest(root)
+    except status.StatusError as exc:
+        fail("config_root: %s" % exc)
+    if manifest is None and not module.check_mode:
+        fail("config_root: no manifest at %s; device_configs writes it: run it for this PBX first" % manifest_path)
+    seen = {}
+    try:
+        store = status.Store(db)
+    except FileNotFoundError:
+        warnings.append("no status database at %s yet (the responder has not run): only devices in addresses have an address" % db)
+    except status.StatusError as exc:
+        fail("db: %s" % exc)
+    else:
+        try:
+            seen = store.last_addresses(macs)
+        except status.StatusError as exc:
+            fail("db: %s" % exc)
+        finally:
+            store.close()
+
+    try:
+        entries, plan_warnings = _resync.plan(
+            macs, manifest, manifest_path, seen, p["addresses"], p["port"], p["event"], check_mode=module.check_mode
+        )
+    except _resync.ResyncError as exc:
+        fail(str(exc))
+    warnings += plan_warnings
+    if module.check_mode:
+        _resync.skip(entries)
+    else:
+        _resync.send(entries, p["timeout"], p["source_address"])
+
+    devices = [_public(entry) for entry in entries]
+    summary = {}
+    for device in devices:
+        summary[device["outcome"]] = summary.get(device["outcome"], 0) + 1
+    # A NOTIFY sent (in check mode: one that would be) is the change this module makes.
+    changed = any(d["outcome"] == _resync.SKIPPED or d["transmissions"] for d in devices)
+    module.exit_json(changed=changed, devices=devices, summary=summary, warnings=warnings)
+
+
+def _public(entry):
+    return {
+        "mac": entry["mac"],
+        "vendor": entry["vendor"],
+        "address": _sip.hostport(entry["host"], entry["port"]) if entry["host"] else None,
+        "address_from": entry["address_from"],
+        "last_seen": entry["last_seen"],
+        "event": entry["event"],
+        "request_uri": entry["request_uri"],
+        "outcome": entry["outcome"],
+        "sip_status": entry["sip_status"],
+        "sip_reason": entry["sip_reason"],
+        "transmissions": entry["transmissions"],
+        "elapsed_ms": entry["elapsed_ms"],
+        "error": entry["error"],
+    }
+
+
+if __name__ == "__main__":
+    main()
