@@ -149,17 +149,23 @@ class Netns:
         sh("ip", "-n", switch_ns, "link", "set", port, "master", "br0")
         return member
 
-    def add_loss(self, ns, ifname, percent):
+    def add_loss(self, ns, ifname, percent, deterministic=False):
         """Drop `percent` % of the IPv4 packets crossing `ifname` at random; call it on both ends of a wire
         for loss both ways. tc netem (packets leaving) where the kernel has it, else an nftables ingress
         rule (packets arriving): kernels built without sch_netem exist, and an output-hook drop would
-        fail the sender's sendto() with EPERM, which no real link does."""
-        netem = sh("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", ifname, "root", "netem", "loss", "%d%%" % percent, check=False)
-        if netem.returncode == 0:
-            return "netem"
+        fail the sender's sendto() with EPERM, which no real link does.
+
+        deterministic: drop the first `percent` of every 100 IPv4 packets arriving from now on (nftables
+        numgen inc), so a test knows which ones are lost."""
+        if not deterministic:
+            netem = sh(
+                "ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", ifname, "root", "netem", "loss", "%d%%" % percent, check=False
+            )
+            if netem.returncode == 0:
+                return "netem"
         table = (
             'table netdev loss_%s {\n chain in { type filter hook ingress device "%s" priority 0; '
-            "meta protocol ip numgen random mod 100 < %d drop; }\n}\n" % (ifname, ifname, percent)
+            "meta protocol ip numgen %s mod 100 < %d drop; }\n}\n" % (ifname, ifname, "inc" if deterministic else "random", percent)
         )
         subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=table, check=True, capture_output=True, text=True)
         return "nftables"

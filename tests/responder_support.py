@@ -70,7 +70,7 @@ def user_agent(vendor, mac):
 def write_root(root, devices, shared=None, extra_files=None, provisioning_url=None):
     """A config root as device_configs leaves it: files, then the manifest (written last, atomically).
 
-    devices: {mac: {"vendor", "model", "files": {name: (content, secret)}}}
+    devices: {mac: {"vendor", "model", "files": {name: (content, secret)}, optional "extensions"}}
     shared: {name: (content, vendor)} files without a MAC; extra_files: {name: bytes} not in the manifest.
     """
     root = Path(root)
@@ -86,7 +86,7 @@ def write_root(root, devices, shared=None, extra_files=None, provisioning_url=No
             "vendor": device["vendor"],
             "model": device["model"],
             "files": sorted(device["files"]),
-            "extensions": ["101"],
+            "extensions": device.get("extensions", ["101"]),
         }
     for name, (content, vendor) in (shared or {}).items():
         data = content.encode() if isinstance(content, str) else content
