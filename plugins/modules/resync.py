@@ -164,7 +164,7 @@ devices:
     outcome:
       description:
         - V(delivered) (answered 2xx), V(rejected) (a final answer 300-699, see RV(devices[].sip_status)), V(timeout) (no
-          final answer within O(timeout): off, gone, or not listening), V(unreachable) (this host could not send
+          final answer within O(timeout); off, gone, or not listening), V(unreachable) (this host could not send
           there, see RV(devices[].error)), V(no_address) (never seen and no O(addresses) entry), V(skipped) (check mode).
       type: str
       sample: delivered

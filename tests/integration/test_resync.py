@@ -216,7 +216,11 @@ def test_resync_outcomes_per_device_against_sipp_phones(netns, tmp_path):
             "bad address", dict(base, devices=["001565cc0001"], addresses={"001565cc0001": "10.99.70.11:70000"}), ignore_errors=True
         ),
     ]
+    # Nothing changed in this run: nothing to send, nothing read, no change.
+    tasks.append(resync_play("nothing changed", {"devices": [], "responder_config": str(tmp_path / "absent.json")}))
     bad = run_playbook(tmp_path, [play("bad input", tasks)], prefix=in_pbx)
+    nothing = bad.task("nothing changed")
+    assert nothing["status"] == "ok" and nothing["result"]["changed"] is False and nothing["result"]["devices"] == []
     records = {name: bad.task(name) for name in ("not a mac", "not in the manifest", "unreadable db", "bad address")}
     assert {r["status"] for r in records.values()} == {"failed"}, records
     messages = {name: record["result"] for name, record in records.items()}
