@@ -33,15 +33,21 @@ class ResyncError(Exception):
 
 
 def device_macs(items):
-    """MACs (12 lowercase hex digits, in order, repeats dropped) of a list of MACs or autoprov_devices items.
+    """MACs (12 lowercase hex digits, in order, repeats dropped) of a list of MACs in any notation.
 
-    Returns (macs, errors); each error names devices[N] and what is wrong.
+    Returns (macs, errors); each error names devices[N] and what is wrong. Inventory items are refused
+    without showing them: their lines hold SIP passwords.
     """
     macs, errors = [], []
     for position, item in enumerate(items or []):
-        raw = item.get("mac") if isinstance(item, dict) else item
+        if not isinstance(item, str):
+            errors.append(
+                "devices[%d]: give the device's MAC, not a %s (for example changed_devices of device_configs, "
+                "or autoprov_devices | map(attribute='mac'): inventory items hold SIP passwords)" % (position, type(item).__name__)
+            )
+            continue
         try:
-            mac = _mac.normalize(raw)
+            mac = _mac.normalize(item)
         except _mac.MacError as exc:
             errors.append("devices[%d]: mac: %s" % (position, exc))
             continue

@@ -42,8 +42,10 @@ attributes:
 options:
   devices:
     description:
-      - The devices to ask, as MACs in any common notation (normally RV(pbxops.autoprov.device_configs#module:changed_devices)),
-        or C(autoprov_devices) items (their V(mac) is used). An empty list sends nothing.
+      - The devices to ask, as MACs in any common notation, normally
+        RV(pbxops.autoprov.device_configs#module:changed_devices). An empty list sends nothing.
+      - Not C(autoprov_devices) items, whose lines hold SIP passwords (module arguments show in verbose
+        output); use C(autoprov_devices | map(attribute='mac')) to ask every device.
     type: list
     elements: raw
     required: true
@@ -282,7 +284,9 @@ def main():
         summary[device["outcome"]] = summary.get(device["outcome"], 0) + 1
     # A NOTIFY sent (in check mode: one that would be) is the change this module makes.
     changed = any(d["outcome"] == _resync.SKIPPED or d["transmissions"] for d in devices)
-    module.exit_json(changed=changed, devices=devices, summary=summary, warnings=warnings)
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(changed=changed, devices=devices, summary=summary)
 
 
 def _public(entry):

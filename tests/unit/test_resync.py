@@ -30,10 +30,12 @@ def plan(macs, seen=None, overrides=None, **kw):
     return {e["mac"]: e for e in entries}, warnings
 
 
-def test_device_macs_any_notation_items_and_every_error():
-    macs, errors = _resync.device_macs(["00:15:65:AA:BB:01", {"mac": "0004.f2aa.bb02"}, "001565aabb01", "zz", {"model": "T46S"}])
+def test_device_macs_any_notation_and_every_error():
+    secret_item = {"mac": "0004.f2aa.bb02", "lines": [{"extension": "1", "secret": "Sup3r-Secret"}]}
+    macs, errors = _resync.device_macs(["00:15:65:AA:BB:01", "0004.f2aa.bb02", "001565aabb01", "zz", secret_item])
     assert macs == [YEALINK, POLY]
-    assert len(errors) == 2 and errors[0].startswith("devices[3]: mac: 'zz' is not a MAC") and errors[1].startswith("devices[4]: mac:")
+    assert len(errors) == 2 and errors[0].startswith("devices[3]: mac: 'zz' is not a MAC")
+    assert errors[1].startswith("devices[4]: give the device's MAC, not a dict") and "Sup3r-Secret" not in errors[1]
 
 
 def test_event_per_vendor_from_the_catalog_and_user_is_the_first_extension():
