@@ -37,8 +37,8 @@ options:
   devices:
     description:
       - The devices of this PBX - their MACs (any common notation), or items with V(mac), optional V(vendor),
-        V(model). Give MACs rather than C(autoprov_devices) itself, whose lines hold SIP passwords: module
-        arguments show in verbose output.
+        V(model). Give MACs rather than C(autoprov_devices) itself, whose lines hold SIP passwords (module
+        arguments show in verbose output).
       - Default are the devices of the manifest.
     type: list
     elements: raw

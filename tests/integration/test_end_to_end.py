@@ -209,7 +209,7 @@ def test_a_site_from_inventory_to_phones_provisioned(site):
     )
 
     # RPS: both Yealink phones point at the PBX's public URL; the Yeastar gateway is not an RPS device.
-    servers = {sid: s for sid, s in site.rps.servers.items()}
+    servers = dict(site.rps.servers)
     registered = {mac: servers[d["serverId"]] for mac, d in site.rps.devices.items() if "serverId" in d}
     assert sorted(registered) == ["001565e2e001", "001565e2e002"]
     assert {(s["url"], s["authName"]) for s in registered.values()} == {(PUBLIC_URL, HTTP_USER)}
