@@ -251,6 +251,8 @@ def _open(family, source_address):
         )
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
+        # Room for the answers to a burst of NOTIFYs (the kernel caps it at net.core.rmem_max).
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
         sock.bind((source_address or wildcard, 0))
     except OSError as exc:
         sock.close()
@@ -258,15 +260,25 @@ def _open(family, source_address):
     return sock
 
 
+_RECEIVE_BUFFER = 4 << 20
+# Answers are read after every this many sends: a burst of NOTIFYs to a large PBX would otherwise have
+# its early answers overflow the socket's receive buffer (and be sent again for nothing).
+_SENDS_PER_READ = 32
+
+
 def _run(transactions, sockets, started, clock):
+    sockets = list(sockets)
     selector = selectors.DefaultSelector()
     for sock in sockets:
         selector.register(sock, selectors.EVENT_READ)
     open_ = dict(transactions)
+    sends = 0
     try:
         while open_:
             now = clock()
             for branch, tx in list(open_.items()):
+                if branch not in open_:  # answered while this round was sending
+                    continue
                 if tx.timer.due(now):
                     try:
                         tx.sock.sendto(tx.message, tx.destination)
@@ -275,6 +287,10 @@ def _run(transactions, sockets, started, clock):
                         del open_[branch]
                         continue
                     tx.timer.sent(now)
+                    sends += 1
+                    if sends % _SENDS_PER_READ == 0:
+                        for sock in sockets:
+                            _receive(sock, open_, started, clock)
                 elif tx.timer.expired(now):
                     _result(tx.entry, TIMEOUT, status=tx.provisional, count=tx.timer.count, elapsed=now - started)
                     del open_[branch]
