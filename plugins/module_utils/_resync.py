@@ -24,6 +24,11 @@ CONTACT_USER = "autoprov"
 # An Event header value (RFC 6665 7.2.1): a package token, then ;name or ;name=value parameters.
 _TOKEN = r"[A-Za-z0-9.!%*_+`'~-]+"
 _EVENT = re.compile(r"^%s(?:;%s(?:=%s)?)*$" % (_TOKEN, _TOKEN, _TOKEN))
+# Room for the answers to a burst of NOTIFYs (the kernel caps it at net.core.rmem_max), and answers are
+# read after every _SENDS_PER_READ sends: else a large PBX's early answers overflow the socket's receive
+# buffer and their NOTIFYs are sent again for nothing.
+_RECEIVE_BUFFER = 4 << 20
+_SENDS_PER_READ = 32
 # Characters left as they are in a Request-URI user part (RFC 3261 25.1, unreserved and user-unreserved).
 _USER_SAFE = "-_.!~*'()&=+$,;?/"
 
@@ -64,8 +69,8 @@ def check_event(value):
     return value
 
 
-def _override_addresses(overrides, port, errors):
-    """{mac: (host, port)} from the addresses option; names are resolved here, once."""
+def _override_addresses(overrides, port, wanted, errors):
+    """{mac: (address, port)} from the addresses option: every entry checked, the names of the wanted MACs resolved."""
     found = {}
     for key, value in (overrides or {}).items():
         try:
@@ -75,7 +80,7 @@ def _override_addresses(overrides, port, errors):
             continue
         try:
             host, host_port = _sip.parse_hostport(value, port)
-            found[mac] = (_resolve(host, host_port), host_port)
+            found[mac] = (_resolve(host, host_port) if mac in wanted else host, host_port)
         except _sip.SipError as exc:
             errors.append("device %s: addresses[%s]: %s; write an address as host or host:port (IPv6: [address]:port)" % (mac, key, exc))
     return found
@@ -102,7 +107,7 @@ def plan(macs, manifest, manifest_path, seen, overrides=None, port=_sip.SIP_PORT
     wrote nothing) is a warning, not an error.
     """
     errors, warnings, entries = [], [], []
-    addresses = _override_addresses(overrides, port, errors)
+    addresses = _override_addresses(overrides, port, set(macs), errors)
     if event is not None:
         try:
             check_event(event)
@@ -150,11 +155,10 @@ def plan(macs, manifest, manifest_path, seen, overrides=None, port=_sip.SIP_PORT
             address, when = seen[mac]
             try:
                 entry["host"], entry["port"] = _sip.plain_address(address), port
-            except ValueError:
-                errors.append("device %s: the status database holds %r as its address, which is not an IP address" % (mac, address))
-                continue
-            entry["address_from"] = "status_db"
-            entry["last_seen"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when)) if when else None
+                entry["address_from"] = "status_db"
+                entry["last_seen"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when)) if when else None
+            except ValueError:  # not ours to fail on: the device is reported without an address
+                warnings.append("device %s: the status database holds %r as its address, which is no IP address" % (mac, address))
         entries.append(entry)
     if errors:
         raise ResyncError("; ".join(errors))
@@ -211,10 +215,10 @@ def skip(entries):
         entry["request_uri"] = request_uri(entry) if entry["host"] else None
 
 
-def send(entries, timeout, source_address=None, clock=time.monotonic):
+def send(entries, timeout, source_address=None):
     """Send every entry's NOTIFY (one socket per address family), wait for the answers, record each outcome."""
     sockets, transactions, locals_ = {}, {}, {}
-    started = clock()
+    started = time.monotonic()
     try:
         for entry in entries:
             entry["request_uri"] = request_uri(entry) if entry["host"] else None
@@ -236,7 +240,7 @@ def send(entries, timeout, source_address=None, clock=time.monotonic):
             message = build_notify(entry, local_host, sock.getsockname()[1], _sip.new_call_id(local_host), _sip.new_tag(), branch)
             transactions[branch] = _Transaction(entry, sock, message, (entry["host"], entry["port"]), _sip.Retransmission(started, timeout))
         if transactions:
-            _run(transactions, sockets.values(), started, clock)
+            _run(transactions, sockets.values(), started)
     finally:
         for sock in sockets.values():
             sock.close()
@@ -251,7 +255,6 @@ def _open(family, source_address):
         )
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
-        # Room for the answers to a burst of NOTIFYs (the kernel caps it at net.core.rmem_max).
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
         sock.bind((source_address or wildcard, 0))
     except OSError as exc:
@@ -260,13 +263,7 @@ def _open(family, source_address):
     return sock
 
 
-_RECEIVE_BUFFER = 4 << 20
-# Answers are read after every this many sends: a burst of NOTIFYs to a large PBX would otherwise have
-# its early answers overflow the socket's receive buffer (and be sent again for nothing).
-_SENDS_PER_READ = 32
-
-
-def _run(transactions, sockets, started, clock):
+def _run(transactions, sockets, started):
     sockets = list(sockets)
     selector = selectors.DefaultSelector()
     for sock in sockets:
@@ -275,7 +272,7 @@ def _run(transactions, sockets, started, clock):
     sends = 0
     try:
         while open_:
-            now = clock()
+            now = time.monotonic()
             for branch, tx in list(open_.items()):
                 if branch not in open_:  # answered while this round was sending
                     continue
@@ -290,32 +287,31 @@ def _run(transactions, sockets, started, clock):
                     sends += 1
                     if sends % _SENDS_PER_READ == 0:
                         for sock in sockets:
-                            _receive(sock, open_, started, clock)
+                            _receive(sock, open_, started)
                 elif tx.timer.expired(now):
                     _result(tx.entry, TIMEOUT, status=tx.provisional, count=tx.timer.count, elapsed=now - started)
                     del open_[branch]
             if not open_:
                 break
             wake = min(tx.timer.wake_at() for tx in open_.values())
-            for key, _events in selector.select(max(wake - clock(), 0)):
-                _receive(key.fileobj, open_, started, clock)
+            for key, _events in selector.select(max(wake - time.monotonic(), 0)):
+                _receive(key.fileobj, open_, started)
     finally:
         selector.close()
 
 
-def _receive(sock, open_, started, clock):
+def _receive(sock, open_, started):
     """Take every datagram waiting on sock; a response closes or advances its transaction (matched by Via branch)."""
     while True:
         try:
             data, _peer = sock.recvfrom(65535, socket.MSG_DONTWAIT)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:  # an ICMP error queued on the socket: nothing to read
+        except OSError:  # nothing more waiting (or an ICMP error queued instead: nothing to read either)
             return
         reply = _sip.parse_message(data)
         if not reply or reply["kind"] != "response" or _sip.cseq_method(reply) != "NOTIFY":
             continue
-        tx = open_.get(_sip.top_branch(reply))
+        branch = _sip.top_branch(reply)
+        tx = open_.get(branch)
         if tx is None:
             continue  # a late answer to a retransmission, or not ours
         if reply["status"] < 200:
@@ -323,5 +319,5 @@ def _receive(sock, open_, started, clock):
             tx.timer.provisional()
             continue
         outcome = DELIVERED if reply["status"] < 300 else REJECTED
-        _result(tx.entry, outcome, reply["status"], reply["reason"], tx.timer.count, clock() - started)
-        del open_[_sip.top_branch(reply)]
+        _result(tx.entry, outcome, reply["status"], reply["reason"], tx.timer.count, time.monotonic() - started)
+        del open_[branch]

@@ -66,10 +66,16 @@ def test_addresses_override_the_database_and_event_overrides_the_catalog():
 
 
 def test_never_seen_has_no_address():
-    entries, _unused = plan([YEALINK])
-    assert entries[YEALINK]["host"] is None
+    entries, warnings = plan([YEALINK, POLY], seen={POLY: ("?", 1.0)})
+    assert entries[YEALINK]["host"] is None and entries[POLY]["host"] is None
+    assert warnings == ["device 0004f2aabb02: the status database holds '?' as its address, which is no IP address"]
     _resync.skip(list(entries.values()))
-    assert entries[YEALINK]["outcome"] == "no_address"
+    assert entries[YEALINK]["outcome"] == entries[POLY]["outcome"] == "no_address"
+
+
+def test_only_the_addresses_of_devices_asked_are_resolved():
+    entries, _unused = plan([YEALINK], overrides={YEALINK: "localhost:5062", POLY: "no-such-host.invalid"})
+    assert (entries[YEALINK]["host"], entries[YEALINK]["port"]) in (("127.0.0.1", 5062), ("::1", 5062))
 
 
 def test_bad_input_names_device_and_field_every_problem_at_once():
