@@ -80,7 +80,7 @@ class ActionModule(ActionBase):
             changed=plan["changed"],
             files=plan["write"],
             removed=plan["remove"],
-            changed_devices=sorted({files[name].mac for name in plan["write"] if files[name].mac}),
+            changed_devices=sorted({mac for name in plan["write"] for mac in files[name].users}),
             unchanged=len(files) - len(plan["write"]),
             devices=len(devices),
             manifest=os.path.join(args["dest"], MANIFEST),

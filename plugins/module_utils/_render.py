@@ -46,7 +46,7 @@ def _oneline(text):
 
 
 class RenderedFile:
-    __slots__ = ("name", "content", "mac", "vendor", "secret", "optional", "template")
+    __slots__ = ("name", "content", "mac", "vendor", "secret", "optional", "template", "users")
 
     def __init__(self, name, content, mac, vendor, secret, template, optional=False):
         self.name = name
@@ -56,6 +56,8 @@ class RenderedFile:
         self.secret = secret
         self.optional = optional
         self.template = template
+        # The devices that fetch it: the owner, or every device of the models sharing the file.
+        self.users = (mac,) if mac else ()
 
     def manifest_entry(self):
         """What the manifest says of this file (docs/manifest.md)."""
@@ -128,10 +130,12 @@ class Renderer:
             for spec in vendor.files:
                 name = catalog.file_name(spec["name"], model, mac)
                 if spec["scope"] == "shared":
-                    shared.setdefault(name, (spec, vendor, []))[2].append(model)
+                    entry = shared.setdefault(name, (spec, vendor, [], []))
+                    entry[2].append(model)
+                    entry[3].append(mac)
                     continue
                 self._render_one(host, files, errors, spec, name, context, mac, vendor)
-        for name, (spec, vendor, models) in sorted(shared.items()):
+        for name, (spec, vendor, models, users) in sorted(shared.items()):
             try:
                 context = self._context(settings, vendor)
             except _timezone.TimezoneError as exc:
@@ -139,6 +143,8 @@ class Renderer:
                 continue
             context["models"] = sorted({m.name: m for m in models}.values(), key=lambda m: m.name)
             self._render_one(host, files, errors, spec, name, context, None, vendor)
+            if name in files:
+                files[name].users = tuple(users)
         return files, secrets, errors
 
     def _render_one(self, host, files, errors, spec, name, context, mac, vendor):

@@ -198,7 +198,9 @@ files:
   elements: str
   sample: [001565aabbcc.cfg, y000000000066.cfg]
 changed_devices:
-  description: MACs (bare, lowercase) of the devices whose own files were written; candidates for a resync.
+  description:
+    - MACs (bare, lowercase) of the devices that fetch a file that was written (their own, or a model-wide one they
+      share); candidates for a resync.
   returned: always
   type: list
   elements: str

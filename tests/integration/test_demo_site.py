@@ -70,6 +70,17 @@ def test_demo_provisions_a_phone_end_to_end(netns, tmp_path):
     assert second.rc == 0, second.output[-3000:]
     assert second.changed_tasks() == []
 
+    # A change for every phone, with resync: the phone that fetched is asked at the address it fetched
+    # from (nothing answers on the demo's loopback), the others were never seen.
+    resync = play("pbxops.autoprov.site", "-e", "autoprov_timezone=UTC", "-e", "autoprov_resync=true", "-e", "autoprov_resync_timeout=1")
+    assert resync.rc == 0, resync.output[-3000:]
+    task = "pbxops.autoprov.provision : Ask the devices whose configuration changed to fetch it now (SIP NOTIFY check-sync)"
+    outcomes = {d["mac"]: d for d in resync.task(task)["result"]["devices"]}
+    assert sorted(outcomes) == sorted(manifest["devices"])
+    assert outcomes["0015654aa937"]["address"].startswith("127.0.0.1")
+    assert outcomes["0015654aa937"]["outcome"] in ("timeout", "unreachable")
+    assert outcomes["249ad8102030"]["outcome"] == "no_address"
+
     stopped = play("pbxops.autoprov.site", "-e", "autoprov_responder_state=stopped")
     assert stopped.rc == 0, stopped.output[-3000:]
     assert not (tmp_path / "demo-out" / "responder" / "state" / "responder.pid").exists()
