@@ -254,7 +254,7 @@ def netns_inventory(ns, directory, host="dhcp-server", hostvars=None):
 
 
 def dhcp_request(ns, ifname, workdir, codes=(66,), vendor_class=None, mac=None, timeout=10):
-    """One DHCP exchange by the real ISC client (dhclient) on `ifname` in namespace `ns`.
+    """One DHCP exchange by the real ISC client (dhclient) on `ifname` in namespace `ns` (None: this one).
 
     Returns {"ip": str, "env": {...}, "options": {code: bytes}} with the exact
     bytes of each option in `codes` (requested under raw names, so nothing is
@@ -276,7 +276,7 @@ def dhcp_request(ns, ifname, workdir, codes=(66,), vendor_class=None, mac=None, 
     script.chmod(0o755)
     # In the foreground (-d) so that we hold its PID: it keeps running once bound, and we end it then.
     proc = subprocess.Popen(
-        ["ip", "netns", "exec", ns, "dhclient", "-d", "-1", "-cf", str(work / "dhclient.conf"), "-sf", str(script),
+        (["ip", "netns", "exec", ns] if ns else []) + ["dhclient", "-d", "-1", "-cf", str(work / "dhclient.conf"), "-sf", str(script),
          "-lf", str(work / "leases"), "-pf", str(work / "pid"), ifname],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip

@@ -36,6 +36,9 @@ PACKAGES = (
     "sudo",
     "ca-certificates",
     "libpam-systemd",
+    # The PBX as DHCP server (roles/provision with autoprov_dhcp.serve) installs it, with apt.
+    "dnsmasq",
+    "python3-apt",
 )
 # Bump when build_rootfs() changes what it writes into the tree.
 RECIPE = 1
