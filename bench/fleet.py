@@ -18,7 +18,8 @@ no-change site run costs, and the per-task profile says where.
     bench/fleet [--hosts 50] [--devices 100] [--forks 20] [--profile 12] [--keep DIR]
 
 Last line: {"hosts", "devices_per_host", "forks", "first_s", "rerun_s",
-"changed_on_rerun", "ping_s", "rerun_vs_ping", ...}.
+"changed_on_rerun", "ping_s", "rerun_vs_ping", "max_rss_mb", ...} (max_rss_mb: the
+largest Ansible process of the runs, for sizing a controller or AWX container).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import json
+import resource
 import shutil
 import sys
 import tempfile
@@ -138,6 +140,8 @@ def main():
     finally:
         netns.close()  # anything still running in the namespace ends by PID
 
+    # ansible-playbook and its workers are our waited-for descendants; the responders are not.
+    max_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     files = sum(1 for p in (work / "pbx").glob("*/configs/*") if p.is_file())
     print("fleet: %d PBX hosts x %d devices (%d files), forks %d" % (args.hosts, args.devices, files, args.forks))
     print("ping play (baseline):   %7.2f s  (%.3f s per host)" % (ping_s, ping_s / args.hosts))
@@ -145,6 +149,7 @@ def main():
     print("site, no-change rerun:  %7.2f s  (%.3f s per host, %.1fx ping)" % (rerun_s, rerun_s / args.hosts, rerun_s / ping_s))
     print("site, responders stopped: %5.2f s" % stop_s)
     print("changed tasks on the rerun: %d %s" % (len(changed_on_rerun), changed_on_rerun[:5] or ""))
+    print("largest Ansible process (controller or worker): %.0f MB resident" % max_rss_mb)
     print_profile("first run", first, args.profile)
     print_profile("rerun", rerun, args.profile)
     if not args.keep:
@@ -163,6 +168,7 @@ def main():
                 "rerun_vs_ping": round(rerun_s / ping_s, 1),
                 "first_per_host_s": round(first_s / args.hosts, 3),
                 "rerun_per_host_s": round(rerun_s / args.hosts, 3),
+                "max_rss_mb": round(max_rss_mb),
             }
         )
     )
