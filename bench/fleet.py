@@ -18,8 +18,10 @@ no-change site run costs, and the per-task profile says where.
     bench/fleet [--hosts 50] [--devices 100] [--forks 20] [--profile 12] [--keep DIR]
 
 Last line: {"hosts", "devices_per_host", "forks", "first_s", "rerun_s",
-"changed_on_rerun", "ping_s", "rerun_vs_ping", "max_rss_mb", ...} (max_rss_mb: the
-largest Ansible process of the runs, for sizing a controller or AWX container).
+"changed_on_rerun", "ping_s", "rerun_vs_ping", "rerun_cpu_per_host_s", "max_rss_mb", ...}.
+CPU per host: Ansible's and the modules' CPU time (controller and PBX work together: here they
+share one machine) divided by the hosts; wall time over many hosts approaches it divided by the
+cores. max_rss_mb: the largest Ansible process of the runs (sizing a controller or AWX container).
 """
 
 from __future__ import annotations
@@ -84,14 +86,21 @@ def write_inventory(work, hosts, devices_per_host):
     return path
 
 
+def children_cpu_s():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(label, work, playbook, inventory, args, namespace):
-    started = time.monotonic()
+    """Run a playbook; its wall time and the CPU time of Ansible and every module it ran (not the
+    responders: they leave the process tree), i.e. controller and PBX work together."""
+    started, cpu_before = time.monotonic(), children_cpu_s()
     run = run_playbook(work / label, playbook, inventory=str(inventory), args=args, prefix=("ip", "netns", "exec", namespace), timeout=3600)
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, children_cpu_s() - cpu_before
     if run.rc:
         sys.stderr.write(run.output[-4000:])
         sys.exit("bench/fleet: the %s run failed (exit %d)" % (label, run.rc))
-    return run, seconds
+    return run, seconds, cpu
 
 
 def task_profile(run):
@@ -131,12 +140,12 @@ def main():
     netns = Netns()
     try:
         namespace = netns.add("fleet")
-        _ping, ping_s = timed("ping", work, PING_PLAY, inventory, forks, namespace)
-        first, first_s = timed("first", work, "pbxops.autoprov.site", inventory, forks, namespace)
-        rerun, rerun_s = timed("rerun", work, "pbxops.autoprov.site", inventory, forks, namespace)
+        _ping, ping_s, ping_cpu = timed("ping", work, PING_PLAY, inventory, forks, namespace)
+        first, first_s, first_cpu = timed("first", work, "pbxops.autoprov.site", inventory, forks, namespace)
+        rerun, rerun_s, rerun_cpu = timed("rerun", work, "pbxops.autoprov.site", inventory, forks, namespace)
         changed_on_rerun = rerun.changed_tasks()
         stop_args = forks + ["-e", "autoprov_responder_state=stopped"]
-        _stop, stop_s = timed("stop", work, "pbxops.autoprov.site", inventory, stop_args, namespace)
+        _stop, stop_s, _stop_cpu = timed("stop", work, "pbxops.autoprov.site", inventory, stop_args, namespace)
     finally:
         netns.close()  # anything still running in the namespace ends by PID
 
@@ -144,9 +153,13 @@ def main():
     max_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     files = sum(1 for p in (work / "pbx").glob("*/configs/*") if p.is_file())
     print("fleet: %d PBX hosts x %d devices (%d files), forks %d" % (args.hosts, args.devices, files, args.forks))
-    print("ping play (baseline):   %7.2f s  (%.3f s per host)" % (ping_s, ping_s / args.hosts))
-    print("site, first run:        %7.2f s  (%.3f s per host, %.1fx ping)" % (first_s, first_s / args.hosts, first_s / ping_s))
-    print("site, no-change rerun:  %7.2f s  (%.3f s per host, %.1fx ping)" % (rerun_s, rerun_s / args.hosts, rerun_s / ping_s))
+    print("                         wall          per host   vs ping   CPU per host")
+    for label, wall, cpu in (
+        ("ping play (baseline)", ping_s, ping_cpu),
+        ("site, first run", first_s, first_cpu),
+        ("site, no-change rerun", rerun_s, rerun_cpu),
+    ):
+        print("%-22s %8.2f s %9.3f s %8.1fx %10.2f s" % (label, wall, wall / args.hosts, wall / ping_s, cpu / args.hosts))
     print("site, responders stopped: %5.2f s" % stop_s)
     print("changed tasks on the rerun: %d %s" % (len(changed_on_rerun), changed_on_rerun[:5] or ""))
     print("largest Ansible process (controller or worker): %.0f MB resident" % max_rss_mb)
@@ -168,6 +181,9 @@ def main():
                 "rerun_vs_ping": round(rerun_s / ping_s, 1),
                 "first_per_host_s": round(first_s / args.hosts, 3),
                 "rerun_per_host_s": round(rerun_s / args.hosts, 3),
+                "first_cpu_per_host_s": round(first_cpu / args.hosts, 2),
+                "rerun_cpu_per_host_s": round(rerun_cpu / args.hosts, 2),
+                "ping_cpu_per_host_s": round(ping_cpu / args.hosts, 3),
                 "max_rss_mb": round(max_rss_mb),
             }
         )
