@@ -20,25 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def make_devices(count):
-    sys.path.insert(0, str(ROOT / ".ansible" / "collections"))
-    from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog as catalog
-
-    models = [m for m in catalog.MODELS if m.lines >= 1]
-    devices = []
-    for n in range(count):
-        model = models[n % len(models)]
-        # Locally administered MACs with the vendor written out: no OUI look-up decides anything.
-        mac = "02:%02x:%02x:%02x:%02x:%02x" % (n >> 32 & 255, n >> 24 & 255, n >> 16 & 255, n >> 8 & 255, n & 255)
-        lines = [{"extension": str(1000 + n), "secret": "bench-secret-%d-a" % n, "display_name": "User %d" % n}]
-        if model.lines > 1:
-            lines.append({"extension": str(50000 + n), "secret": "bench-secret-%d-b" % n})
-        keys = [{"type": "blf", "value": str(2000 + (n + k) % count), "label": "Peer %d" % k} for k in range(min(3, model.keys))]
-        devices.append({"mac": mac, "vendor": model.vendor, "model": model.name, "lines": lines, "keys": keys})
-    return devices
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, make_devices
 
 
 def main():

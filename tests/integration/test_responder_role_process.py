@@ -19,6 +19,7 @@ import pytest
 from helpers import run_playbook
 
 ROLE = "pbxops.autoprov.responder : "
+INSTALL = ROLE + "Install the responder (Python standard library only, no pip) and its directories"
 NOBODY = 65534
 
 
@@ -112,6 +113,21 @@ def test_process_mode_without_root(workdir, tmp_path):
     assert second.rc == 0, second.output
     assert second.changed_tasks() == [], second.changed_tasks()
     assert running_pid() == pid
+
+    # Code that differs from the collection's is put back, code it no longer has goes, and the
+    # responder restarts on what is now installed.
+    package = workdir / "install" / "autoprov_responder"
+    shipped = (package / "sip.py").read_text()
+    (package / "sip.py").write_text(shipped + "\n# edited on the host\n")
+    (package / "gone.py").write_text("")
+    repaired = converge()
+    assert repaired.rc == 0, repaired.output
+    install = repaired.task(INSTALL)["result"]
+    assert (install["written"], install["removed"]) == ([str(package / "sip.py")], [str(package / "gone.py")])
+    assert (package / "sip.py").read_text() == shipped and not (package / "gone.py").exists()
+    assert [task for _host, task in repaired.changed_tasks()] == [INSTALL, ROLE + "Restart the responder process"]
+    assert running_pid() not in (None, pid)
+    pid = running_pid()
 
     # A configuration change restarts it (after --check passed).
     third = converge(autoprov_responder_log_level="debug")

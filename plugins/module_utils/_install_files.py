@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Target side of responder_files: directories and files of one install, compared and fixed in one pass.
+
+Python standard library only: this runs on the PBX host. One call does what a
+file task per directory and a copy task per file would do, so an install of
+twenty files costs one round trip, changed or not.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import grp
+import os
+import pwd
+import stat
+import tempfile
+
+
+class InstallError(Exception):
+    pass
+
+
+def _id(name, kind, lookup):
+    if name in (None, ""):
+        return -1
+    if str(name).isdigit():
+        return int(name)
+    try:
+        return lookup(name)
+    except KeyError:
+        raise InstallError("no %s %r on this host" % (kind, name)) from None
+
+
+def _ids(owner, group, check_mode):
+    """(uid, gid), -1 for "leave as is". An unknown name is an error, except in check mode, where an
+    earlier task would have created the user or group: then None (everything would change)."""
+    try:
+        return _id(owner, "user", lambda n: pwd.getpwnam(n).pw_uid), _id(group, "group", lambda n: grp.getgrnam(n).gr_gid)
+    except InstallError:
+        if check_mode:
+            return None
+        raise
+
+
+def _attrs_differ(st, mode, ids):
+    if ids is None:  # check mode, user or group not there yet: it would change
+        return True
+    uid, gid = ids
+    return stat.S_IMODE(st.st_mode) != mode or (uid != -1 and st.st_uid != uid) or (gid != -1 and st.st_gid != gid)
+
+
+def _set_attrs(path, mode, ids):
+    os.chmod(path, mode)
+    uid, gid = ids
+    if uid != -1 or gid != -1:
+        os.chown(path, uid, gid)
+
+
+def _describe(st):
+    return "%s %04o %d:%d" % ("directory" if stat.S_ISDIR(st.st_mode) else "file", stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+
+
+def _same_content(path, data, st):
+    if st.st_size != len(data):
+        return False
+    with open(path, "rb") as handle:
+        return handle.read() == data
+
+
+def _write_atomic(path, data, mode, ids):
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".autoprov-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            os.fchmod(handle.fileno(), mode)
+            uid, gid = ids
+            if uid != -1 or gid != -1:
+                os.fchown(handle.fileno(), uid, gid)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def converge(directories, files, file_mode, file_owner, file_group, prune, check_mode):
+    """Make the host match; in check mode only say what would change.
+
+    directories: [{path, mode, owner, group, create_only}] in order (parents first); a missing one is
+    created (with its missing parents), an existing one gets mode/owner/group unless create_only.
+    files: {path: text}, all with file_mode/file_owner/file_group; written atomically when the content
+    differs, attributes fixed when only they differ. prune: [{path, pattern}]: regular files in that
+    directory matching the glob pattern and not in files are removed.
+
+    Returns {"changed", "created", "written", "attributes", "removed", "before", "after"} (before/after:
+    one line per changed path, for diff mode).
+    """
+    result = {"created": [], "written": [], "attributes": [], "removed": [], "before": [], "after": []}
+
+    def record(kind, path, before, after):
+        result[kind].append(path)
+        result["before"].append("%s: %s" % (path, before))
+        result["after"].append("%s: %s" % (path, after))
+
+    for entry in directories:
+        path, mode = entry["path"], entry["mode"]
+        wanted = _ids(entry.get("owner"), entry.get("group"), check_mode)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            st = None
+        if st is None:
+            record("created", path, "absent", "directory %04o" % mode)
+            if not check_mode:
+                os.makedirs(path, mode)
+                _set_attrs(path, mode, wanted)  # makedirs applies the umask to mode
+        elif not stat.S_ISDIR(st.st_mode):
+            raise InstallError("%s exists and is not a directory" % path)
+        elif not entry.get("create_only") and _attrs_differ(st, mode, wanted):
+            record("attributes", path, _describe(st), "directory %04o" % mode)
+            if not check_mode:
+                _set_attrs(path, mode, wanted)
+
+    wanted = _ids(file_owner, file_group, check_mode)
+    for path, text in sorted(files.items()):
+        data = text.encode("utf-8")
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            st = None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise InstallError("%s exists and is not a regular file (a link or a directory); it is not ours to replace" % path)
+        if st is None or not _same_content(path, data, st):
+            record("written", path, "absent" if st is None else "%d bytes" % st.st_size, "%d bytes, %04o" % (len(data), file_mode))
+            if not check_mode:
+                _write_atomic(path, data, file_mode, wanted)
+        elif _attrs_differ(st, file_mode, wanted):
+            record("attributes", path, _describe(st), "file %04o" % file_mode)
+            if not check_mode:
+                _set_attrs(path, file_mode, wanted)
+
+    ours = {os.path.normpath(path) for path in files}
+    for entry in prune:
+        directory = entry["path"]
+        try:
+            names = sorted(os.listdir(directory))
+        except FileNotFoundError:
+            continue
+        for name in names:
+            path = os.path.join(directory, name)
+            if os.path.normpath(path) in ours or not fnmatch.fnmatchcase(name, entry.get("pattern") or "*"):
+                continue
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                record("removed", path, "file", "absent")
+                if not check_mode:
+                    os.unlink(path)
+
+    result["changed"] = any(result[k] for k in ("created", "written", "attributes", "removed"))
+    result["before"] = "\n".join(result["before"]) + "\n" if result["before"] else ""
+    result["after"] = "\n".join(result["after"]) + "\n" if result["after"] else ""
+    return result
