@@ -12,15 +12,14 @@ know which MACs belong to this PBX (docs/manifest.md).
 
 from __future__ import annotations
 
-import grp
 import hashlib
 import json
 import os
-import pwd
 import re
 import stat
-import tempfile
 import time
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _fileops
 
 MANIFEST = ".autoprov-manifest.json"
 BACKUP_DIR = ".autoprov-backup"
@@ -63,19 +62,10 @@ def read_manifest(dest):
 
 
 def resolve_ids(owner, group):
-    uid = gid = -1
     try:
-        if owner not in (None, ""):
-            uid = int(owner) if str(owner).isdigit() else pwd.getpwnam(owner).pw_uid
-        if group not in (None, ""):
-            gid = int(group) if str(group).isdigit() else grp.getgrnam(group).gr_gid
-    except KeyError as exc:
-        raise SyncError("unknown user or group %s on this host" % exc) from None
-    return uid, gid
-
-
-def _attrs_differ(st, mode, uid, gid):
-    return stat.S_IMODE(st.st_mode) != mode or (uid != -1 and st.st_uid != uid) or (gid != -1 and st.st_gid != gid)
+        return _fileops.lookup_ids(owner, group)
+    except _fileops.UnknownId as exc:
+        raise SyncError("owner/group: %s" % exc) from None
 
 
 def _canonical(manifest):
@@ -115,7 +105,7 @@ def plan(dest, wanted, manifest, prune, mode, owner, group, want_old):
                 result["foreign"].append(name)
             if want_old:
                 result["old"][name] = _read_text(path, st)
-        elif _attrs_differ(st, mode, uid, gid):
+        elif _fileops.attrs_differ(st, mode, uid, gid):
             result["fix_attrs"].append(name)
     if prune:
         for name in sorted(ours - set(wanted)):
@@ -141,21 +131,9 @@ def _read_text(path, st):
 
 def _write_atomic(dest, name, data, mode, uid, gid):
     path = os.path.join(dest, name)
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o750)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".autoprov-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            os.fchmod(handle.fileno(), mode)
-            if uid != -1 or gid != -1:
-                os.fchown(handle.fileno(), uid, gid)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    if not os.path.isdir(os.path.dirname(path)):
+        os.makedirs(os.path.dirname(path), 0o750)
+    _fileops.write_atomic(path, data, mode, uid, gid)
 
 
 def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, group):
@@ -181,10 +159,7 @@ def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, gro
         _write_atomic(dest, name, contents[name].encode("utf-8"), mode, uid, gid)
     for name in fix_attrs:
         check_name(name)
-        path = os.path.join(dest, name)
-        os.chmod(path, mode)
-        if uid != -1 or gid != -1:
-            os.chown(path, uid, gid)
+        _fileops.set_attrs(os.path.join(dest, name), mode, uid, gid)
     for name in remove:
         check_name(name)
         path = os.path.join(dest, name)

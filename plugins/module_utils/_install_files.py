@@ -10,51 +10,31 @@ twenty files costs one round trip, changed or not.
 from __future__ import annotations
 
 import fnmatch
-import grp
 import os
-import pwd
 import stat
-import tempfile
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _fileops
 
 
 class InstallError(Exception):
     pass
 
 
-def _id(name, kind, lookup):
-    if name in (None, ""):
-        return -1
-    if str(name).isdigit():
-        return int(name)
-    try:
-        return lookup(name)
-    except KeyError:
-        raise InstallError("no %s %r on this host" % (kind, name)) from None
-
-
 def _ids(owner, group, check_mode):
     """(uid, gid), -1 for "leave as is". An unknown name is an error, except in check mode, where an
     earlier task would have created the user or group: then None (everything would change)."""
     try:
-        return _id(owner, "user", lambda n: pwd.getpwnam(n).pw_uid), _id(group, "group", lambda n: grp.getgrnam(n).gr_gid)
-    except InstallError:
+        return _fileops.lookup_ids(owner, group)
+    except _fileops.UnknownId as exc:
         if check_mode:
             return None
-        raise
+        raise InstallError(str(exc)) from None
 
 
 def _attrs_differ(st, mode, ids):
     if ids is None:  # check mode, user or group not there yet: it would change
         return True
-    uid, gid = ids
-    return stat.S_IMODE(st.st_mode) != mode or (uid != -1 and st.st_uid != uid) or (gid != -1 and st.st_gid != gid)
-
-
-def _set_attrs(path, mode, ids):
-    os.chmod(path, mode)
-    uid, gid = ids
-    if uid != -1 or gid != -1:
-        os.chown(path, uid, gid)
+    return _fileops.attrs_differ(st, mode, *ids)
 
 
 def _describe(st):
@@ -66,22 +46,6 @@ def _same_content(path, data, st):
         return False
     with open(path, "rb") as handle:
         return handle.read() == data
-
-
-def _write_atomic(path, data, mode, ids):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".autoprov-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            os.fchmod(handle.fileno(), mode)
-            uid, gid = ids
-            if uid != -1 or gid != -1:
-                os.fchown(handle.fileno(), uid, gid)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def converge(directories, files, file_mode, file_owner, file_group, prune, check_mode):
@@ -114,13 +78,13 @@ def converge(directories, files, file_mode, file_owner, file_group, prune, check
             record("created", path, "absent", "directory %04o" % mode)
             if not check_mode:
                 os.makedirs(path, mode)
-                _set_attrs(path, mode, wanted)  # makedirs applies the umask to mode
+                _fileops.set_attrs(path, mode, *wanted)  # makedirs applies the umask to mode
         elif not stat.S_ISDIR(st.st_mode):
             raise InstallError("%s exists and is not a directory" % path)
         elif not entry.get("create_only") and _attrs_differ(st, mode, wanted):
             record("attributes", path, _describe(st), "directory %04o" % mode)
             if not check_mode:
-                _set_attrs(path, mode, wanted)
+                _fileops.set_attrs(path, mode, *wanted)
 
     wanted = _ids(file_owner, file_group, check_mode)
     for path, text in sorted(files.items()):
@@ -134,11 +98,11 @@ def converge(directories, files, file_mode, file_owner, file_group, prune, check
         if st is None or not _same_content(path, data, st):
             record("written", path, "absent" if st is None else "%d bytes" % st.st_size, "%d bytes, %04o" % (len(data), file_mode))
             if not check_mode:
-                _write_atomic(path, data, file_mode, wanted)
+                _fileops.write_atomic(path, data, file_mode, *wanted)
         elif _attrs_differ(st, file_mode, wanted):
             record("attributes", path, _describe(st), "file %04o" % file_mode)
             if not check_mode:
-                _set_attrs(path, file_mode, wanted)
+                _fileops.set_attrs(path, file_mode, *wanted)
 
     ours = {os.path.normpath(path) for path in files}
     for entry in prune:

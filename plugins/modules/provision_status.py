@@ -21,6 +21,7 @@ description:
   - Python standard library only on the PBX.
 author: pbxops maintainers (@pbxops)
 extends_documentation_fragment:
+  - pbxops.autoprov.responder_state
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -42,16 +43,6 @@ options:
       - Default are the devices of the manifest.
     type: list
     elements: raw
-  responder_config:
-    description: The responder's configuration file, which names the status database (C(db)) and the config root (C(root)).
-    type: path
-    default: /etc/autoprov-responder/responder.json
-  db:
-    description: The status database, instead of the one O(responder_config) names.
-    type: path
-  config_root:
-    description: The config root holding the manifest, instead of the one O(responder_config) names.
-    type: path
   pbx_name:
     description: Name of the PBX in the table's first line (C(playbooks/status.yml) passes the inventory hostname).
     default: this PBX

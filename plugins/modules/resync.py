@@ -24,6 +24,7 @@ description:
   - Python standard library only on the PBX.
 author: pbxops maintainers (@pbxops)
 extends_documentation_fragment:
+  - pbxops.autoprov.responder_state
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -49,16 +50,6 @@ options:
     type: list
     elements: raw
     required: true
-  responder_config:
-    description: The responder's configuration file, which names the status database (C(db)) and the config root (C(root)).
-    type: path
-    default: /etc/autoprov-responder/responder.json
-  config_root:
-    description: The config root holding the manifest (each device's vendor and extensions), instead of the one O(responder_config) names.
-    type: path
-  db:
-    description: The responder's status database, instead of the one O(responder_config) names.
-    type: path
   addresses:
     description:
       - Where to send a device's NOTIFY instead of the address from the status database, as a dict MAC

@@ -120,5 +120,5 @@ def test_a_manifest_we_did_not_write_is_refused(tmp_path):
 
 
 def test_unknown_owner_is_an_error(tmp_path):
-    with pytest.raises(fs.SyncError, match="unknown user or group"):
+    with pytest.raises(fs.SyncError, match="owner/group: no user .no-such-user-xyz. on this host"):
         fs.plan(str(tmp_path), {}, {"files": {}}, True, MODE, "no-such-user-xyz", None, False)

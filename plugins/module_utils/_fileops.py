@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""File operations the target-side modules share: owners, attributes, atomic writes.
+
+Python standard library only: this runs on the PBX host.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import stat
+import tempfile
+
+
+class UnknownId(Exception):
+    """A user or group name the host does not have; the text names it."""
+
+
+def _lookup(name, kind, find):
+    if name in (None, ""):
+        return -1
+    if str(name).isdigit():
+        return int(name)
+    try:
+        return find(name)
+    except KeyError:
+        raise UnknownId("no %s %r on this host" % (kind, name)) from None
+
+
+def lookup_ids(owner, group):
+    """(uid, gid) of names or numbers; -1 for "leave as is"."""
+    return _lookup(owner, "user", lambda n: pwd.getpwnam(n).pw_uid), _lookup(group, "group", lambda n: grp.getgrnam(n).gr_gid)
+
+
+def attrs_differ(st, mode, uid, gid):
+    return stat.S_IMODE(st.st_mode) != mode or (uid != -1 and st.st_uid != uid) or (gid != -1 and st.st_gid != gid)
+
+
+def set_attrs(path, mode, uid, gid):
+    os.chmod(path, mode)
+    if uid != -1 or gid != -1:
+        os.chown(path, uid, gid)
+
+
+def write_atomic(path, data, mode, uid=-1, gid=-1):
+    """Write bytes to path through a temporary file in the same directory: readers see old or new, never half."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".autoprov-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            os.fchmod(handle.fileno(), mode)
+            if uid != -1 or gid != -1:
+                os.fchown(handle.fileno(), uid, gid)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
