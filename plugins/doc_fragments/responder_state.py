@@ -16,6 +16,8 @@ options:
     description: The responder's status database, instead of the one O(responder_config) names.
     type: path
   config_root:
-    description: The config root holding the manifest (each device's vendor, files and extensions), instead of the one O(responder_config) names.
+    description:
+      - The config root holding the manifest (each device's vendor, files and extensions), instead of the one
+        O(responder_config) names.
     type: path
 """
