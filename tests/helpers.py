@@ -275,11 +275,9 @@ def dhcp_request(ns, ifname, workdir, codes=(66,), vendor_class=None, mac=None, 
     script.write_text('#!/bin/sh\nenv > "%s/.env" && mv "%s/.env" "%s/env.$reason"\n' % (work, work, work))
     script.chmod(0o755)
     # In the foreground (-d) so that we hold its PID: it keeps running once bound, and we end it then.
-    proc = subprocess.Popen(
-        (["ip", "netns", "exec", ns] if ns else []) + ["dhclient", "-d", "-1", "-cf", str(work / "dhclient.conf"), "-sf", str(script),
-         "-lf", str(work / "leases"), "-pf", str(work / "pid"), ifname],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    inside = ["ip", "netns", "exec", ns] if ns else []
+    argv = ["dhclient", "-d", "-1", "-cf", work / "dhclient.conf", "-sf", script, "-lf", work / "leases", "-pf", work / "pid", ifname]
+    proc = subprocess.Popen(inside + [str(a) for a in argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     env_file = work / "env.BOUND"
     try:
         deadline = time.monotonic() + timeout + 5
