@@ -195,6 +195,19 @@ def _reason(exc):
     return text.strip("()'\" ")[:200]
 
 
+def vendor_words(response, keys=("message",)):
+    """The vendor's own words in an error reply: the first of keys in a JSON object, else the body (200 characters)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        for key in keys:
+            if isinstance(body.get(key), str):
+                return body[key][:200]
+    return str(body)[:200]
+
+
 def expect_json(response, what):
     """The JSON body of a response, or RpsError naming what was asked."""
     try:

@@ -8,7 +8,7 @@ is never shown back); a device (id = MAC) names its profile.
 
 from __future__ import annotations
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils._rps_base import Client, Found, RpsError, absent, expect_json
+from ansible_collections.pbxops.autoprov.plugins.module_utils._rps_base import Client, Found, RpsError, absent, expect_json, vendor_words
 
 PAGE = 100
 
@@ -27,7 +27,9 @@ class PolyClient(Client):
         headers = {"API-KEY": self.credentials["api_key"], "Accept": "application/json"}
         response = self.http.request(method, self.api_url + path, json=payload, headers=headers)
         if response.status_code in (401, 403):
-            raise RpsError("%s %s: Poly ZTP refused the API key (HTTP %s): %s" % (method, path, response.status_code, _message(response)))
+            raise RpsError(
+                "%s %s: Poly ZTP refused the API key (HTTP %s): %s" % (method, path, response.status_code, vendor_words(response))
+            )
         return response
 
     def profiles(self):
@@ -37,7 +39,7 @@ class PolyClient(Client):
             while True:
                 response = self._call("GET", "/profiles?limit=%d&offset=%d" % (PAGE, offset))
                 if response.status_code != 200:
-                    raise RpsError("GET /profiles: HTTP %s: %s" % (response.status_code, _message(response)))
+                    raise RpsError("GET /profiles: HTTP %s: %s" % (response.status_code, vendor_words(response)))
                 page = expect_json(response, "profiles").get("results") or []
                 self._profiles.update((p["id"], p) for p in page)
                 offset += PAGE
@@ -56,11 +58,11 @@ class PolyClient(Client):
             elif response.status_code == 404:
                 found[mac] = absent()
             elif response.status_code == 409:
-                found[mac] = Found("foreign", message=_message(response))
+                found[mac] = Found("foreign", message=vendor_words(response))
             elif response.status_code == 400:
-                found[mac] = Found("invalid", message=_message(response))
+                found[mac] = Found("invalid", message=vendor_words(response))
             else:
-                raise RpsError("GET /devices/%s: HTTP %s: %s" % (mac, response.status_code, _message(response)))
+                raise RpsError("GET /devices/%s: HTTP %s: %s" % (mac, response.status_code, vendor_words(response)))
         return found
 
     def _ensure_profile(self, target):
@@ -71,11 +73,11 @@ class PolyClient(Client):
                 if shown.get("address") != target.url or (shown.get("username") or "") != server["username"] or target.password:
                     response = self._call("PUT", "/profiles/%s" % profile["id"], {"name": target.server_name, "provisioningServer": server})
                     if response.status_code not in (200, 204):
-                        raise RpsError("PUT /profiles/%s: HTTP %s: %s" % (profile["id"], response.status_code, _message(response)))
+                        raise RpsError("PUT /profiles/%s: HTTP %s: %s" % (profile["id"], response.status_code, vendor_words(response)))
                 return profile["id"]
         response = self._call("POST", "/profiles", {"name": target.server_name, "provisioningServer": server})
         if response.status_code not in (200, 201):
-            raise RpsError("POST /profiles: HTTP %s: %s" % (response.status_code, _message(response)))
+            raise RpsError("POST /profiles: HTTP %s: %s" % (response.status_code, vendor_words(response)))
         return expect_json(response, "new profile")["id"]
 
     def register(self, macs, target, found):
@@ -87,7 +89,7 @@ class PolyClient(Client):
             else:
                 response = self._call("POST", "/devices", {"id": mac, "profile": profile_id})
             if response.status_code not in (200, 201, 204):
-                errors[mac] = "HTTP %s: %s" % (response.status_code, _message(response))
+                errors[mac] = "HTTP %s: %s" % (response.status_code, vendor_words(response))
         return errors
 
     def unregister(self, macs, found):
@@ -95,13 +97,5 @@ class PolyClient(Client):
         for mac in macs:
             response = self._call("DELETE", "/devices/%s" % mac)
             if response.status_code not in (200, 204, 404):
-                errors[mac] = "HTTP %s: %s" % (response.status_code, _message(response))
+                errors[mac] = "HTTP %s: %s" % (response.status_code, vendor_words(response))
         return errors
-
-
-def _message(response):
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    return body.get("message", str(body))[:200] if isinstance(body, dict) else str(body)[:200]

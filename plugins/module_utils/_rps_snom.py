@@ -16,6 +16,7 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils._rps_base import (
     RpsError,
     absent,
     expect_json,
+    vendor_words,
 )
 from ansible_collections.pbxops.autoprov.plugins.module_utils._urls import split_credentials, with_credentials
 
@@ -52,7 +53,7 @@ class SnomClient(Client):
             headers["Content-Type"] = content_type
         response = self.http.request(method, url, data=body or None, headers=headers)
         if response.status_code == 401:
-            raise RpsError("%s %s: SRAPS refused the Hawk credentials (HTTP 401): %s" % (method, url, _message(response)))
+            raise RpsError("%s %s: SRAPS refused the Hawk credentials (HTTP 401): %s" % (method, url, _words(response)))
         return response
 
     def _endpoints_url(self):
@@ -60,11 +61,11 @@ class SnomClient(Client):
             token = self._call("GET", "%s/tokens/%s" % (self.api_url, self.credentials["key_id"]))
             company_url = expect_json(token, "tokens").get("links", {}).get("company") if token.status_code == 200 else None
             if not company_url:
-                raise RpsError("tokens/<key_id>: HTTP %s, no company link: %s" % (token.status_code, _message(token)))
+                raise RpsError("tokens/<key_id>: HTTP %s, no company link: %s" % (token.status_code, _words(token)))
             company = self._call("GET", company_url)
             endpoints = expect_json(company, "company").get("links", {}).get("endpoints") if company.status_code == 200 else None
             if not endpoints:
-                raise RpsError("company: HTTP %s, no endpoints link: %s" % (company.status_code, _message(company)))
+                raise RpsError("company: HTTP %s, no endpoints link: %s" % (company.status_code, _words(company)))
             self._endpoints = endpoints if endpoints.endswith("/") else endpoints + "/"
         return self._endpoints
 
@@ -78,11 +79,11 @@ class SnomClient(Client):
             elif response.status_code == 404:
                 found[mac] = absent()
             elif response.status_code in (403, 409):
-                found[mac] = Found("foreign", message=_message(response))
+                found[mac] = Found("foreign", message=_words(response))
             elif response.status_code in (400, 422):
-                found[mac] = Found("invalid", message=_message(response))
+                found[mac] = Found("invalid", message=_words(response))
             else:
-                raise RpsError("GET endpoint %s: HTTP %s: %s" % (mac, response.status_code, _message(response)))
+                raise RpsError("GET endpoint %s: HTTP %s: %s" % (mac, response.status_code, _words(response)))
         return found
 
     def register(self, macs, target, found):
@@ -92,7 +93,7 @@ class SnomClient(Client):
             payload = {"mac": mac, "autoprovisioning_enabled": True, "provisioning_url": url}
             response = self._call("PUT", self._endpoints_url() + mac, payload)
             if response.status_code not in (200, 201, 204):
-                errors[mac] = "HTTP %s: %s" % (response.status_code, _message(response))
+                errors[mac] = "HTTP %s: %s" % (response.status_code, _words(response))
         return errors
 
     def unregister(self, macs, found):
@@ -100,18 +101,10 @@ class SnomClient(Client):
         for mac in macs:
             response = self._call("DELETE", self._endpoints_url() + mac)
             if response.status_code not in (200, 202, 204, 404):
-                errors[mac] = "HTTP %s: %s" % (response.status_code, _message(response))
+                errors[mac] = "HTTP %s: %s" % (response.status_code, _words(response))
         return errors
 
 
-def _message(response):
+def _words(response):
     """SRAPS puts its words in message (or error / detail)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        for key in ("message", "error", "detail"):
-            if isinstance(body.get(key), str):
-                return body[key]
-    return str(body)[:200]
+    return vendor_words(response, ("message", "error", "detail"))
