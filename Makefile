@@ -1,4 +1,5 @@
 # The README's two promises: `make demo` and `make test` on a fresh machine.
+SHELL := /bin/bash
 .PHONY: demo demo-stop test setup lint sanity units integration docs bench-render clean
 
 demo:
