@@ -7,6 +7,7 @@ start, second run unchanged, restart on a configuration change, stop.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -153,3 +154,15 @@ def test_process_mode_without_root(workdir, tmp_path):
     assert http_status() == "000"
     again = converge(autoprov_responder_log_level="debug", autoprov_responder_state="stopped")
     assert again.rc == 0 and again.changed_tasks() == [], again.output
+
+    # Another process holds the HTTP port: starting fails and says so (instead of taking the other
+    # listener for ours).
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", http))
+        squatter.listen(8)
+        blocked = converge(autoprov_responder_log_level="debug")
+        assert blocked.rc != 0
+        answer = json.loads(blocked.task(ROLE + "Start or stop the responder process")["result"]["stdout"])
+        assert answer["msg"] == "cannot start the responder: 127.0.0.1:%d already in use by another process" % http
+        assert running_pid() is None
