@@ -92,10 +92,7 @@ def start(args):
     # Something else already answers there: our listening check below would be fooled by it.
     taken = [target for target in targets if _listening([target])]
     if taken:
-        raise CtlError(
-            "cannot start the responder: %s already in use by another process"
-            % ", ".join("%s:%d" % target for target in taken)
-        )
+        raise CtlError("cannot start the responder: %s already in use by another process" % ", ".join("%s:%d" % target for target in taken))
     env = dict(os.environ, PYTHONPATH=args.pythonpath, PYTHONDONTWRITEBYTECODE="1")
     log = os.open(args.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     try:
