@@ -44,8 +44,12 @@ def set_attrs(path, mode, uid, gid):
         os.chown(path, uid, gid)
 
 
-def write_atomic(path, data, mode, uid=-1, gid=-1):
-    """Write bytes to path through a temporary file in the same directory: readers see old or new, never half."""
+def write_atomic(path, data, mode, uid=-1, gid=-1, check=None):
+    """Write bytes to path through a temporary file in the same directory: readers see old or new, never half.
+
+    check, if given, is called with the temporary file's path before it replaces path; whatever it
+    raises leaves path as it was.
+    """
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".autoprov-")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -53,6 +57,8 @@ def write_atomic(path, data, mode, uid=-1, gid=-1):
             os.fchmod(handle.fileno(), mode)
             if uid != -1 or gid != -1:
                 os.fchown(handle.fileno(), uid, gid)
+        if check is not None:
+            check(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

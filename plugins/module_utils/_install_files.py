@@ -20,6 +20,16 @@ class InstallError(Exception):
     pass
 
 
+class CheckFailed(InstallError):
+    """The check command refused a candidate; the file it would have replaced is unchanged."""
+
+    def __init__(self, rc, stdout, stderr):
+        super().__init__("the check command exited with %d" % rc)
+        self.rc, self.stdout, self.stderr = rc, stdout, stderr
+        self.path = None
+        self.result = None
+
+
 def _ids(owner, group, check_mode):
     """(uid, gid), -1 for "leave as is". An unknown name is an error, except in check mode, where an
     earlier task would have created the user or group: then None (everything would change)."""
@@ -48,7 +58,15 @@ def _same_content(path, data, st):
         return handle.read() == data
 
 
-def converge(directories, files, file_mode, file_owner, file_group, prune, check_mode):
+def _run_check(argv, candidate, run):
+    """Run a check command on a candidate file ("%s" in argv stands for it); CheckFailed unless it exits 0."""
+    command = [candidate if arg == "%s" else arg for arg in argv]
+    rc, out, err = run(command)
+    if rc != 0:
+        raise CheckFailed(rc, out, err)
+
+
+def converge(directories, files, file_mode, file_owner, file_group, prune, check_mode, private_files=(), run=None):
     """Make the host match; in check mode only say what would change.
 
     directories: [{path, mode, owner, group, create_only}] in order (parents first); a missing one is
@@ -56,9 +74,13 @@ def converge(directories, files, file_mode, file_owner, file_group, prune, check
     files: {path: text}, all with file_mode/file_owner/file_group; written atomically when the content
     differs, attributes fixed when only they differ. prune: [{path, pattern}]: regular files in that
     directory matching the glob pattern and not in files are removed.
+    private_files: [{path, content, mode, owner, group, validate}] written the same way after all that, in
+    order, each with its own attributes; validate (argv with "%s" for the candidate), run by run(argv) ->
+    (rc, stdout, stderr) outside check mode, must pass before the candidate replaces the file, so it can
+    use the code just installed. A refusal raises CheckFailed carrying the path and the result so far.
 
     Returns {"changed", "created", "written", "attributes", "removed", "before", "after"} (before/after:
-    one line per changed path, for diff mode).
+    one line per changed path, for diff mode; never file contents).
     """
     result = {"created": [], "written": [], "attributes": [], "removed": [], "before": [], "after": []}
 
@@ -66,6 +88,23 @@ def converge(directories, files, file_mode, file_owner, file_group, prune, check
         result[kind].append(path)
         result["before"].append("%s: %s" % (path, before))
         result["after"].append("%s: %s" % (path, after))
+
+    def converge_file(path, text, mode, ids, check=None):
+        data = text.encode("utf-8")
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            st = None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise InstallError("%s exists and is not a regular file (a link or a directory); it is not ours to replace" % path)
+        if st is None or not _same_content(path, data, st):
+            if not check_mode:
+                _fileops.write_atomic(path, data, mode, *ids, check=check)
+            record("written", path, "absent" if st is None else "%d bytes" % st.st_size, "%d bytes, %04o" % (len(data), mode))
+        elif _attrs_differ(st, mode, ids):
+            record("attributes", path, _describe(st), "file %04o" % mode)
+            if not check_mode:
+                _fileops.set_attrs(path, mode, *ids)
 
     for entry in directories:
         path, mode = entry["path"], entry["mode"]
@@ -88,21 +127,7 @@ def converge(directories, files, file_mode, file_owner, file_group, prune, check
 
     wanted = _ids(file_owner, file_group, check_mode)
     for path, text in sorted(files.items()):
-        data = text.encode("utf-8")
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            st = None
-        if st is not None and not stat.S_ISREG(st.st_mode):
-            raise InstallError("%s exists and is not a regular file (a link or a directory); it is not ours to replace" % path)
-        if st is None or not _same_content(path, data, st):
-            record("written", path, "absent" if st is None else "%d bytes" % st.st_size, "%d bytes, %04o" % (len(data), file_mode))
-            if not check_mode:
-                _fileops.write_atomic(path, data, file_mode, *wanted)
-        elif _attrs_differ(st, file_mode, wanted):
-            record("attributes", path, _describe(st), "file %04o" % file_mode)
-            if not check_mode:
-                _fileops.set_attrs(path, file_mode, *wanted)
+        converge_file(path, text, file_mode, wanted)
 
     ours = {os.path.normpath(path) for path in files}
     for entry in prune:
@@ -120,6 +145,19 @@ def converge(directories, files, file_mode, file_owner, file_group, prune, check
                 if not check_mode:
                     os.unlink(path)
 
+    for entry in private_files:
+        argv = entry.get("validate")
+        check = (lambda candidate, argv=argv: _run_check(argv, candidate, run)) if argv else None
+        try:
+            converge_file(entry["path"], entry["content"], entry["mode"], _ids(entry.get("owner"), entry.get("group"), check_mode), check)
+        except CheckFailed as exc:
+            exc.path, exc.result = entry["path"], _finish(result)
+            raise
+    return _finish(result)
+
+
+def _finish(result):
+    result = dict(result)
     result["changed"] = any(result[k] for k in ("created", "written", "attributes", "removed"))
     result["before"] = "\n".join(result["before"]) + "\n" if result["before"] else ""
     result["after"] = "\n".join(result["after"]) + "\n" if result["after"] else ""

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: responder_files
-short_description: Install the responder's directories and code on a PBX host in one round trip
+short_description: Install the responder's directories, code and configuration on a PBX host in one round trip
 version_added: 0.1.0
 description:
   - Used by the role P(pbxops.autoprov.responder#role). Ensures a list of directories (mode, owner,
-    group) and a set of text files (content, one mode, owner and group for all), and removes files
-    of the install that are no longer part of it, all in one call on the host.
+    group), a set of text files (content, one mode, owner and group for all), removes files of the
+    install that are no longer part of it, and then writes the private files (configuration, TLS
+    material) each checked by a command before it goes live, all in one call on the host.
   - A file is written, atomically, only when its content differs; only its attributes are fixed when
     only they differ. A run that finds everything in place changes nothing.
   - It exists for speed. The same with one M(ansible.builtin.file) task per directory and one
@@ -26,7 +27,7 @@ attributes:
     support: full
   diff_mode:
     support: partial
-    details: One line per changed path (absent, size, mode, owner); no file contents.
+    details: One line per changed path (absent, size, mode, owner); no file contents, so no secret.
   platform:
     platforms: posix
   idempotent:
@@ -91,8 +92,52 @@ options:
         description: Shell glob on the file name, for example V(*.py).
         type: str
         default: "*"
+  private_files:
+    description:
+      - Files written after everything else, in this order, each with its own mode, owner and group.
+        Their contents may hold secrets and never appear in the output.
+      - One with O(private_files[].validate) is written to a temporary file next to it, the command runs
+        on that, and only when it exits 0 does the candidate replace the file; so the command can use
+        the code this same call installed. Not run in check mode.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path; its directory must exist or be in O(directories).
+        type: path
+        required: true
+      content:
+        description: Text content (UTF-8).
+        type: str
+        required: true
+      mode:
+        description: Octal mode, for example V(0640).
+        type: raw
+        default: "0600"
+      owner:
+        description: User name or ID; empty leaves it as it is.
+        type: str
+      group:
+        description: Group name or ID; empty leaves it as it is.
+        type: str
+      validate:
+        description:
+          - Command that checks the candidate, with V(%s) for its path (like the O(ansible.builtin.copy#module:validate)
+            option; split like a shell would, not run through one).
+          - A refusal fails the task with the command's messages; list in O(secrets) what the file holds
+            that a careless check could print.
+        type: str
+  secrets:
+    description:
+      - Strings that must never appear in the output, such as the passwords inside O(private_files).
+        Wherever they would (a check's messages included), Ansible shows C(********) instead.
+    type: list
+    elements: str
+    default: []
 notes:
-  - File contents travel as module arguments, so keep them to code and configuration without secrets.
+  - File contents travel as module arguments. Those of O(files) are shown with the task's arguments at
+    high verbosity, so keep them to code; put secrets in O(private_files), whose contents are C(no_log).
 seealso:
   - module: ansible.builtin.copy
   - module: ansible.builtin.file
@@ -113,6 +158,13 @@ EXAMPLES = r"""
     file_group: root
     prune:
       - {path: /opt/example/pkg, pattern: "*.py"}
+    private_files:
+      - path: /etc/example/config.json
+        content: "{{ example_config | to_nice_json }}"
+        mode: "0640"
+        owner: root
+        group: example
+        validate: env PYTHONPATH=/opt/example python3 -m pkg --check --config %s
   register: installed
   notify: Restart example
 """
@@ -124,7 +176,7 @@ created:
   type: list
   elements: str
 written:
-  description: Files written (new, or content changed).
+  description: Files written (new, or content changed), those of O(private_files) included.
   returned: always
   type: list
   elements: str
@@ -141,6 +193,7 @@ removed:
 """
 
 import os
+import shlex
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
@@ -170,6 +223,20 @@ ARGUMENT_SPEC = dict(
         default=[],
         options=dict(path=dict(type="path", required=True), pattern=dict(type="str", default="*")),
     ),
+    private_files=dict(
+        type="list",
+        elements="dict",
+        default=[],
+        options=dict(
+            path=dict(type="path", required=True),
+            content=dict(type="str", required=True, no_log=True),
+            mode=dict(type="raw", default="0600"),
+            owner=dict(type="str"),
+            group=dict(type="str"),
+            validate=dict(type="str"),
+        ),
+    ),
+    secrets=dict(type="list", elements="str", default=[], no_log=True),
 )
 
 
@@ -198,6 +265,15 @@ def main():
         if not isinstance(content, str):
             module.fail_json(msg="files: the content of %s is not text" % path)
         files[path] = content
+    private_files = []
+    for index, entry in enumerate(params["private_files"]):
+        field = "private_files[%d]" % index
+        if not os.path.isabs(entry["path"]):
+            module.fail_json(msg="%s.path: %r is not an absolute path" % (field, entry["path"]))
+        validate = shlex.split(entry["validate"]) if entry["validate"] else None
+        if validate is not None and "%s" not in validate:
+            module.fail_json(msg="%s.validate: %r needs %%s (the candidate file's path) as one of its words" % (field, entry["validate"]))
+        private_files.append(dict(entry, mode=parse_mode(module, field + ".mode", entry["mode"]), validate=validate))
     try:
         result = _install_files.converge(
             directories,
@@ -207,6 +283,17 @@ def main():
             params["file_group"],
             params["prune"],
             module.check_mode,
+            private_files,
+            run=module.run_command,
+        )
+    except _install_files.CheckFailed as exc:
+        done = exc.result
+        module.fail_json(
+            msg="%s: refused by its check (exit %d), left as it was: %s" % (exc.path, exc.rc, (exc.stderr or exc.stdout).strip()),
+            rc=exc.rc,
+            stdout=exc.stdout,
+            stderr=exc.stderr,
+            **{key: done[key] for key in ("changed", "created", "written", "attributes", "removed")},
         )
     except _install_files.InstallError as exc:
         module.fail_json(msg=str(exc))

@@ -20,7 +20,7 @@ import pytest
 from helpers import run_playbook
 
 ROLE = "pbxops.autoprov.responder : "
-INSTALL = ROLE + "Install the responder (Python standard library only, no pip) and its directories"
+INSTALL = ROLE + "Install the responder (Python standard library only, no pip), its directories and configuration"
 NOBODY = 65534
 
 
@@ -133,10 +133,8 @@ def test_process_mode_without_root(workdir, tmp_path):
     # A configuration change restarts it (after --check passed).
     third = converge(autoprov_responder_log_level="debug")
     assert third.rc == 0, third.output
-    assert [task for _host, task in third.changed_tasks()] == [
-        ROLE + "Write the responder configuration (checked with --check first)",
-        ROLE + "Restart the responder process",
-    ]
+    assert [task for _host, task in third.changed_tasks()] == [INSTALL, ROLE + "Restart the responder process"]
+    assert third.task(INSTALL)["result"]["written"] == [str(workdir / "etc" / "responder.json")]
     assert running_pid() not in (None, pid)
     assert not alive(pid)
     assert http_status() == "404"
@@ -144,8 +142,9 @@ def test_process_mode_without_root(workdir, tmp_path):
     # A configuration the responder rejects is not installed, and the running one stays.
     bad = converge(autoprov_responder_log_level="debug", autoprov_responder_extra_config={"lockout": {"misses": -1}})
     assert bad.rc != 0
-    refused = bad.task(ROLE + "Write the responder configuration (checked with --check first)")["result"]
-    assert refused["msg"] == "failed to validate" and "lockout" in refused["stderr"] + refused["stdout"], refused
+    refused = bad.task(INSTALL)["result"]
+    assert refused["msg"].startswith("%s: refused by its check (exit 2), left as it was: " % (workdir / "etc" / "responder.json"))
+    assert "lockout.misses" in refused["msg"], refused["msg"]
     assert http_status() == "404"
 
     stopped = converge(autoprov_responder_log_level="debug", autoprov_responder_state="stopped")

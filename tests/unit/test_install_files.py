@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -101,3 +103,76 @@ def test_owner_and_group_by_id(tmp_path):
     st = os.lstat(tmp_path / "opt" / "a.py")
     assert (st.st_uid, st.st_gid) == (me, my_group)
     assert converge(tmp_path, owner=str(me), group=str(my_group))["changed"] is False
+
+
+def runner(calls):
+    """run(argv) for converge: runs the command for real and records it."""
+
+    def run(argv):
+        calls.append(argv)
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    return run
+
+
+# The check needs the code installed by the same call: it imports opt/a.py and has it judge the candidate.
+CHECK = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import a; sys.exit(a.judge(sys.argv[2]))"]
+CODE = {
+    "a.py": "def judge(path):\n"
+    "    text = open(path).read()\n"
+    "    print('bad: ' + text if 'bad' in text else 'ok')\n"
+    "    return 2 if 'bad' in text else 0\n"
+}
+
+
+def converge_private(tmp_path, content, calls, check_mode=False, mode=0o640):
+    config = str(tmp_path / "etc" / "config.json")
+    private = [{"path": config, "content": content, "mode": mode, "validate": CHECK + [str(tmp_path / "opt"), "%s"]}]
+    return inst.converge(
+        [{"path": str(tmp_path / "opt"), "mode": 0o755}, {"path": str(tmp_path / "etc"), "mode": 0o750}],
+        {str(tmp_path / "opt" / name): text for name, text in CODE.items()},
+        0o644,
+        None,
+        None,
+        [],
+        check_mode,
+        private,
+        run=runner(calls),
+    )
+
+
+def test_private_file_is_checked_by_the_code_just_installed(tmp_path):
+    calls = []
+    config = tmp_path / "etc" / "config.json"
+    first = converge_private(tmp_path, '{"a": 1}\n', calls)
+    assert first["written"] == [str(tmp_path / "opt" / "a.py"), str(config)]
+    assert config.read_text() == '{"a": 1}\n' and mode_of(config) == 0o640
+    assert len(calls) == 1 and calls[0][-1] != str(config)  # it judged a candidate, not the live file
+    assert "config.json: absent" in first["before"] and "{" not in first["before"] + first["after"]  # no contents in the diff
+    again = converge_private(tmp_path, '{"a": 1}\n', calls)
+    assert again["changed"] is False and len(calls) == 1  # unchanged: not checked again
+    os.chmod(config, 0o644)
+    fixed = converge_private(tmp_path, '{"a": 1}\n', calls)
+    assert fixed["attributes"] == [str(config)] and mode_of(config) == 0o640 and len(calls) == 1
+
+
+def test_refused_private_file_leaves_the_old_one(tmp_path):
+    calls = []
+    config = tmp_path / "etc" / "config.json"
+    converge_private(tmp_path, '{"a": 1}\n', calls)
+    (tmp_path / "opt" / "a.py").write_text("edited on the host\n")
+    with pytest.raises(inst.CheckFailed) as refused:
+        converge_private(tmp_path, '{"bad": 1}\n', calls)
+    assert refused.value.path == str(config) and refused.value.rc == 2 and "bad:" in refused.value.stdout
+    assert refused.value.result["written"] == [str(tmp_path / "opt" / "a.py")]  # the code went in, the config did not
+    assert refused.value.result["changed"] is True
+    assert config.read_text() == '{"a": 1}\n'
+    assert not [p for p in os.listdir(tmp_path / "etc") if p.startswith(".autoprov-")]
+
+
+def test_check_mode_does_not_run_the_check(tmp_path):
+    calls = []
+    result = converge_private(tmp_path, '{"bad": 1}\n', calls, check_mode=True)
+    assert result["written"] == [str(tmp_path / "opt" / "a.py"), str(tmp_path / "etc" / "config.json")]
+    assert calls == [] and not (tmp_path / "etc").exists()
