@@ -23,11 +23,10 @@ class InstallError(Exception):
 class CheckFailed(InstallError):
     """The check command refused a candidate; the file it would have replaced is unchanged."""
 
-    def __init__(self, rc, stdout, stderr):
-        super().__init__("the check command exited with %d" % rc)
-        self.rc, self.stdout, self.stderr = rc, stdout, stderr
-        self.path = None
-        self.result = None
+    def __init__(self, path, rc, stdout, stderr):
+        super().__init__("%s: the check command exited with %d" % (path, rc))
+        self.path, self.rc, self.stdout, self.stderr = path, rc, stdout, stderr
+        self.result = None  # what converge had done by then
 
 
 def _ids(owner, group, check_mode):
@@ -58,12 +57,11 @@ def _same_content(path, data, st):
         return handle.read() == data
 
 
-def _run_check(argv, candidate, run):
-    """Run a check command on a candidate file ("%s" in argv stands for it); CheckFailed unless it exits 0."""
-    command = [candidate if arg == "%s" else arg for arg in argv]
-    rc, out, err = run(command)
+def _run_check(argv, path, candidate, run):
+    """Run a check command on the candidate for path ("%s" in argv stands for it); CheckFailed unless it exits 0."""
+    rc, out, err = run([candidate if arg == "%s" else arg for arg in argv])
     if rc != 0:
-        raise CheckFailed(rc, out, err)
+        raise CheckFailed(path, rc, out, err)
 
 
 def converge(directories, files, file_mode, file_owner, file_group, prune, check_mode, private_files=(), run=None):
@@ -146,12 +144,12 @@ def converge(directories, files, file_mode, file_owner, file_group, prune, check
                     os.unlink(path)
 
     for entry in private_files:
-        argv = entry.get("validate")
-        check = (lambda candidate, argv=argv: _run_check(argv, candidate, run)) if argv else None
+        path, argv = entry["path"], entry.get("validate")
+        check = (lambda candidate, argv=argv, path=path: _run_check(argv, path, candidate, run)) if argv else None
         try:
-            converge_file(entry["path"], entry["content"], entry["mode"], _ids(entry.get("owner"), entry.get("group"), check_mode), check)
+            converge_file(path, entry["content"], entry["mode"], _ids(entry.get("owner"), entry.get("group"), check_mode), check)
         except CheckFailed as exc:
-            exc.path, exc.result = entry["path"], _finish(result)
+            exc.result = _finish(result)
             raise
     return _finish(result)
 
