@@ -43,7 +43,7 @@ def make_devices(count, first_mac=0):
     collections = str(ROOT / ".ansible" / "collections")
     if collections not in sys.path:
         sys.path.insert(0, collections)
-    from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog as catalog
+    from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
 
     models = [m for m in catalog.MODELS if m.lines >= 1]
     devices = []

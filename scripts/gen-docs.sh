@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Regenerates docs/supported-devices.md from the device catalog (make docs).
-# --check: exit 1 when the committed file is stale instead of writing it.
+# Regenerates what is written from the vendor files (make docs): the catalog and RPS
+# registries (scripts/gen_registry.py) and docs/supported-devices.md.
+# --check: exit 1 when a committed file is stale instead of writing it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 ensure_venv
 ensure_collection
+python "$ROOT/scripts/gen_registry.py" "$@"
 python "$ROOT/scripts/gen_supported_devices.py" "$@"

@@ -13,7 +13,7 @@ KINDS = {"phone": "desk phone", "dect": "DECT base", "ata": "ATA (FXS ports)", "
 
 def _catalog():
     sys.path.insert(0, str(ROOT / ".ansible" / "collections"))
-    from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog
+    from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog as _catalog
 
     return _catalog
 
@@ -70,7 +70,7 @@ def render():
     lines = [
         "# Supported devices",
         "",
-        "Generated from `plugins/module_utils/_catalog_data.py` by `scripts/gen-docs.sh` (`make docs`);",
+        "Generated from the catalog (`plugins/module_utils/_catalog/vendors/`) by `scripts/gen-docs.sh` (`make docs`);",
         "do not edit by hand. Where the facts come from: [catalog-sources.md](catalog-sources.md).",
         "",
         "Model names are matched as printed on the device, ignoring case, spaces, dashes and prefixes",

@@ -10,10 +10,11 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog as catalog
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _render, _urls
-from ansible_collections.pbxops.autoprov.plugins.module_utils._device_configs_spec import ARGUMENT_SPEC, SETTINGS
-from ansible_collections.pbxops.autoprov.plugins.module_utils._filesync import MANIFEST
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _urls
+from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
+from ansible_collections.pbxops.autoprov.plugins.module_utils._files.sync import MANIFEST
+from ansible_collections.pbxops.autoprov.plugins.module_utils._render import render as _render
+from ansible_collections.pbxops.autoprov.plugins.module_utils._render.spec import ARGUMENT_SPEC, SETTINGS
 
 MODULE = "pbxops.autoprov.device_configs"
 BUILTIN_TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "..", "templates")

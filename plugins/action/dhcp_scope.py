@@ -7,8 +7,8 @@ from __future__ import annotations
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_model import ScopeError, build_scope
-from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_spec import ARGUMENT_SPEC
+from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp.model import ScopeError, build_scope
+from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp.spec import ARGUMENT_SPEC
 
 MODULE = "pbxops.autoprov.dhcp_scope"
 

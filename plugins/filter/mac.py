@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog as catalog
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
+from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
 
 
 def _require_netaddr():

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog as catalog
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
+from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
 
 DEVICE_FIELDS = ("mac", "model", "vendor", "method", "lines", "keys", "vars", "description", "serial", "pin", "auth")
 LINE_FIELDS = ("extension", "secret", "display_name", "label", "auth_user", "server", "port", "transport", "voicemail")

@@ -234,8 +234,8 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _filesync
-from ansible_collections.pbxops.autoprov.plugins.module_utils._device_configs_spec import ARGUMENT_SPEC
+from ansible_collections.pbxops.autoprov.plugins.module_utils._files import sync as _filesync
+from ansible_collections.pbxops.autoprov.plugins.module_utils._render.spec import ARGUMENT_SPEC
 
 
 def parse_mode(module, value):

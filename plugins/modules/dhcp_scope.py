@@ -313,11 +313,11 @@ from urllib.parse import quote
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_backend import DhcpError, Runner, exclusive
-from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_dnsmasq import Dnsmasq
-from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_isc import IscDhcpd
-from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_kea import KeaAgent, KeaFile
-from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_spec import ARGUMENT_SPEC
+from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp.backend import DhcpError, Runner, exclusive
+from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp.dnsmasq import Dnsmasq
+from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp.isc import IscDhcpd
+from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp.kea import KeaAgent, KeaFile
+from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp.spec import ARGUMENT_SPEC
 from ansible_collections.pbxops.autoprov.plugins.module_utils._urls import with_credentials
 
 

@@ -201,8 +201,9 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog, _mac, _urls
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _pnp_probe as pnp
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac, _urls
+from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog as _catalog
+from ansible_collections.pbxops.autoprov.plugins.module_utils._sip import probe as pnp
 
 
 def default_files(vendor, model_name, mac):

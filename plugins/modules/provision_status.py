@@ -174,7 +174,7 @@ db:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _provision_status as status
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _responder_state as status
 
 
 def inventory_devices(module, items):

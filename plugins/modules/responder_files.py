@@ -198,7 +198,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _install_files
+from ansible_collections.pbxops.autoprov.plugins.module_utils._files import install as _install_files
 
 ARGUMENT_SPEC = dict(
     directories=dict(

@@ -189,8 +189,9 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _provision_status as status
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _resync, _sip
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _responder_state as status
+from ansible_collections.pbxops.autoprov.plugins.module_utils._sip import message as _sip
+from ansible_collections.pbxops.autoprov.plugins.module_utils._sip import resync as _resync
 
 
 def main():

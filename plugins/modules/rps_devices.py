@@ -228,7 +228,11 @@ api_stats:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac, _rps, _rps_base, _rps_snom, _rps_xmlrpc
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
+from ansible_collections.pbxops.autoprov.plugins.module_utils._rps import base as _rps_base
+from ansible_collections.pbxops.autoprov.plugins.module_utils._rps import engine as _rps
+from ansible_collections.pbxops.autoprov.plugins.module_utils._rps import snom as _rps_snom
+from ansible_collections.pbxops.autoprov.plugins.module_utils._rps import xmlrpc as _rps_xmlrpc
 
 # Libraries only some vendors need: vendor -> (library, importable).
 XML_RPC = ("defusedxml", _rps_xmlrpc.HAS_DEFUSEDXML)

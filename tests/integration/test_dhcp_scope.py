@@ -18,8 +18,8 @@ import pytest
 from dhcp_lab import AGENT_PASSWORD, AGENT_USER, DYNAMIC_MAC, NET_A, NET_B, RESERVED_IP, URL, Lab
 from helpers import netns_inventory, netns_python, run_playbook
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_kea import KeaFile
-from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp_model import build_scope
+from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp.kea import KeaFile
+from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp.model import build_scope
 
 pytestmark = pytest.mark.usefixtures("netns")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _catalog as catalog
+from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
 from autoprov_responder import manifest
 from autoprov_responder.access import FileAccess
 

@@ -1,0 +1,177 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Target side of device_configs: compare, write atomically, prune, keep the manifest.
+
+Python standard library only: this runs on the PBX host.
+
+The manifest (MANIFEST in the config root) lists every file this collection
+wrote there, with its SHA-256, the MAC it belongs to and whether it holds
+secrets; prune only ever removes files it lists. The responder reads it to
+know which MACs belong to this PBX (docs/manifest.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+import time
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils._files import fileops as _fileops
+
+MANIFEST = ".autoprov-manifest.json"
+BACKUP_DIR = ".autoprov-backup"
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
+_OLD_CONTENT_LIMIT = 512 * 1024
+
+
+class SyncError(Exception):
+    pass
+
+
+def check_name(name):
+    """A relative path of plain components (no '..', no dot-files, no absolute paths)."""
+    parts = name.split("/")
+    if not name or any(not _NAME.match(p) for p in parts):
+        raise SyncError("refusing file name %r: only relative names of letters, digits and _ . + - are written" % name)
+    return parts
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_manifest(dest):
+    path = os.path.join(dest, MANIFEST)
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            manifest = json.load(handle)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise SyncError("cannot read the manifest %s: %s" % (path, exc)) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise SyncError("%s is not a manifest written by pbxops.autoprov.device_configs" % path)
+    return manifest
+
+
+def resolve_ids(owner, group):
+    try:
+        return _fileops.lookup_ids(owner, group)
+    except _fileops.UnknownId as exc:
+        raise SyncError("owner/group: %s" % exc) from None
+
+
+def _canonical(manifest):
+    return json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+
+
+def plan(dest, wanted, manifest, prune, mode, owner, group, want_old):
+    """What apply() would change. wanted: {name: sha256}; manifest: the one to write."""
+    uid, gid = resolve_ids(owner, group)
+    for name in wanted:
+        check_name(name)
+    if os.path.lexists(dest) and not os.path.isdir(dest):
+        raise SyncError("%s exists and is not a directory" % dest)
+    old_manifest = read_manifest(dest) if os.path.isdir(dest) else None
+    ours = set((old_manifest or {}).get("files", {}))
+    result = {
+        "write": [],
+        "fix_attrs": [],
+        "remove": [],
+        "foreign": [],
+        "old": {},
+        "old_vendor": {},
+        "dest_missing": not os.path.isdir(dest),
+    }
+    for name, digest in sorted(wanted.items()):
+        path = os.path.join(dest, name)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            result["write"].append(name)
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            raise SyncError("%s exists and is not a regular file (a link or a directory); it is not ours to replace" % path)
+        if sha256_file(path) != digest:
+            result["write"].append(name)
+            if name not in ours:
+                result["foreign"].append(name)
+            if want_old:
+                result["old"][name] = _read_text(path, st)
+        elif _fileops.attrs_differ(st, mode, uid, gid):
+            result["fix_attrs"].append(name)
+    if prune:
+        for name in sorted(ours - set(wanted)):
+            path = os.path.join(dest, name)
+            if os.path.lexists(path):
+                result["remove"].append(name)
+                result["old_vendor"][name] = old_manifest["files"][name].get("vendor")
+                if want_old:
+                    result["old"][name] = _read_text(path, os.lstat(path))
+    result["manifest_changed"] = old_manifest is None or _canonical(old_manifest) != _canonical(manifest)
+    result["changed"] = bool(
+        result["write"] or result["fix_attrs"] or result["remove"] or result["manifest_changed"] or result["dest_missing"]
+    )
+    return result
+
+
+def _read_text(path, st):
+    if st.st_size > _OLD_CONTENT_LIMIT or not stat.S_ISREG(st.st_mode):
+        return None
+    with open(path, "rb") as handle:
+        return handle.read().decode("utf-8", "replace")
+
+
+def _write_atomic(dest, name, data, mode, uid, gid):
+    path = os.path.join(dest, name)
+    if not os.path.isdir(os.path.dirname(path)):
+        os.makedirs(os.path.dirname(path), 0o750)
+    _fileops.write_atomic(path, data, mode, uid, gid)
+
+
+def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, group):
+    """Write contents {name: text}, fix attributes, remove pruned files, then the manifest."""
+    uid, gid = resolve_ids(owner, group)
+    if not os.path.isdir(dest):
+        os.makedirs(dest, 0o750)
+        if uid != -1 or gid != -1:
+            os.chown(dest, uid, gid)
+    backups = []
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for name in foreign:
+        # A file we did not write stands where one of ours goes: keep a copy.
+        source = os.path.join(dest, name)
+        if os.path.isfile(source):
+            target = os.path.join(dest, BACKUP_DIR, "%s.%s" % (name.replace("/", "_"), stamp))
+            os.makedirs(os.path.dirname(target), 0o700, exist_ok=True)
+            with open(source, "rb") as handle:
+                _write_atomic(os.path.dirname(target), os.path.basename(target), handle.read(), 0o600, -1, -1)
+            backups.append(target)
+    for name in sorted(contents):
+        check_name(name)
+        _write_atomic(dest, name, contents[name].encode("utf-8"), mode, uid, gid)
+    for name in fix_attrs:
+        check_name(name)
+        _fileops.set_attrs(os.path.join(dest, name), mode, uid, gid)
+    for name in remove:
+        check_name(name)
+        path = os.path.join(dest, name)
+        if os.path.lexists(path):
+            os.unlink(path)
+    _write_atomic(dest, MANIFEST, (json.dumps(manifest, sort_keys=True, indent=1) + "\n").encode("utf-8"), mode, uid, gid)
+    try:
+        fd = os.open(dest, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+    return backups

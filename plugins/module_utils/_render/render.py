@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Render every file of one PBX's devices from the catalog's templates.
+
+Runs on the controller (Jinja2 comes with ansible-core). The user's template
+directory is searched before the built-in one, so any file can be overridden
+by putting a template of the same relative name there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from types import SimpleNamespace
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
+from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
+from ansible_collections.pbxops.autoprov.plugins.module_utils._render import timezone as _timezone
+
+try:
+    import jinja2
+
+    HAS_JINJA2 = True
+except ImportError:  # pragma: no cover
+    HAS_JINJA2 = False
+
+MASK = "********"
+
+# Settings whose values are secrets wherever they appear.
+SECRET_SETTINGS = ("admin_password", "user_password", "provisioning_password")
+
+
+def _xml_escape_always(name):
+    return bool(name) and ".xml" in name
+
+
+class TemplateRefused(Exception):
+    """A template's own refusal (fail() in a template): a value the device cannot take."""
+
+
+def _fail(message):
+    raise TemplateRefused(message)
+
+
+def _oneline(text):
+    """Free text (descriptions) on one line, for comments in line-based config files."""
+    return " ".join(str(text).split())
+
+
+class RenderedFile:
+    __slots__ = ("name", "content", "mac", "vendor", "secret", "optional", "template", "users")
+
+    def __init__(self, name, content, mac, vendor, secret, template, optional=False):
+        self.name = name
+        self.content = content
+        self.mac = mac
+        self.vendor = vendor
+        self.secret = secret
+        self.optional = optional
+        self.template = template
+        # The devices that fetch it: the owner, or every device of the models sharing the file.
+        self.users = (mac,) if mac else ()
+
+    def manifest_entry(self):
+        """What the manifest says of this file (docs/manifest.md)."""
+        return {"sha256": self.sha256, "mac": self.mac, "vendor": self.vendor, "secret": self.secret, "optional": self.optional}
+
+    @property
+    def sha256(self):
+        return hashlib.sha256(self.content.encode("utf-8")).hexdigest()
+
+
+class Renderer:
+    """Renders device and shared files; collects errors instead of stopping at the first."""
+
+    def __init__(self, template_dirs):
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(template_dirs),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=_xml_escape_always,
+        )
+        self.env.filters["mac"] = _mac.fmt
+        self.env.filters["oneline"] = _oneline
+        self.env.globals["fail"] = _fail
+        self._tz_cache = {}
+
+    def timezone(self, name):
+        if name not in self._tz_cache:
+            self._tz_cache[name] = _timezone.describe(name)
+        return self._tz_cache[name]
+
+    def _context(self, settings, vendor):
+        return {
+            "settings": settings,
+            "tz": self.timezone(settings["timezone"]),
+            "language": vendor.languages.get(settings["language"], settings["language"]),
+            "vendor": {"key": vendor.key, "name": vendor.name},
+        }
+
+    def render(self, host, devices, settings):
+        """Return ({name: RenderedFile}, secrets, errors) for validated device records."""
+        files, errors, secrets = {}, [], set()
+        secrets.update(str(settings[k]) for k in SECRET_SETTINGS if settings.get(k))
+        shared = {}
+        for device in devices:
+            vendor = catalog.VENDORS[device["vendor"]]
+            model = catalog.find_models(device["model"], vendor.key)[0]
+            dsettings = dict(settings)
+            dsettings.update({k: v for k, v in device["vars"].items() if k in settings})
+            for line in device["lines"]:
+                if line["secret"]:
+                    secrets.add(line["secret"])
+            secrets.update(str(dsettings[k]) for k in SECRET_SETTINGS if dsettings.get(k))
+            mac = device["mac"]
+            try:
+                context = self._context(dsettings, vendor)
+            except _timezone.TimezoneError as exc:
+                errors.append("%s: device %s: vars.timezone: %s" % (host, _mac.fmt(mac, "colon"), exc))
+                continue
+            # A namespace, so that templates can write device.keys (a dict's .keys is a method).
+            context["device"] = SimpleNamespace(
+                **device,
+                mac_upper=mac.upper(),
+                mac_colon=_mac.fmt(mac, "colon"),
+                mac_colon_upper=_mac.fmt(mac, "colon_upper"),
+                code=model.code,
+                vendor_name=vendor.name,
+            )
+            for spec in vendor.files:
+                name = catalog.file_name(spec["name"], model, mac)
+                if spec["scope"] == "shared":
+                    entry = shared.setdefault(name, (spec, vendor, [], []))
+                    entry[2].append(model)
+                    entry[3].append(mac)
+                    continue
+                self._render_one(host, files, errors, spec, name, context, mac, vendor)
+        for name, (spec, vendor, models, users) in sorted(shared.items()):
+            try:
+                context = self._context(settings, vendor)
+            except _timezone.TimezoneError as exc:
+                errors.append("%s: timezone: %s" % (host, exc))
+                continue
+            context["models"] = sorted({m.name: m for m in models}.values(), key=lambda m: m.name)
+            self._render_one(host, files, errors, spec, name, context, None, vendor)
+            if name in files:
+                files[name].users = tuple(users)
+        return files, secrets, errors
+
+    def _render_one(self, host, files, errors, spec, name, context, mac, vendor):
+        who = ("device %s" % _mac.fmt(mac, "colon")) if mac else "shared file"
+        if name in files:
+            errors.append("%s: %s: file %s would also be written for %s" % (host, who, name, files[name].mac or "another model"))
+            return
+        try:
+            content = self.env.get_template(spec["template"]).render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            errors.append("%s: %s: template %s line %s: %s" % (host, who, exc.filename or spec["template"], exc.lineno, exc.message))
+            return
+        except jinja2.TemplateNotFound as exc:
+            errors.append("%s: %s: template %s not found in the template directories" % (host, who, exc.name))
+            return
+        except TemplateRefused as exc:
+            errors.append("%s: %s: %s" % (host, who, exc))
+            return
+        except Exception as exc:  # an undefined variable, a filter that failed: the user's template
+            where = spec["template"] + _template_line(exc)
+            errors.append("%s: %s: template %s: %s: %s" % (host, who, where, type(exc).__name__, exc))
+            return
+        files[name] = RenderedFile(name, content, mac, vendor.key, bool(spec.get("secret")), spec["template"], bool(spec.get("optional")))
+
+
+def _template_line(exc):
+    """' line N' of the innermost template frame (Jinja2 rewrites tracebacks to template lines)."""
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return " line %d" % line if line else ""
+
+
+def mask(text, secrets, vendor=None):
+    """Text with every known secret value and every value under a secret key of the vendor masked."""
+    if not text:
+        return text
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, MASK)
+    patterns = catalog.VENDORS[vendor].secret_keys if vendor in catalog.VENDORS else ()
+    for pattern in patterns:
+        text = pattern.sub(
+            lambda m: (
+                m.group(0)[: m.start("v") - m.start(0)] + MASK + m.group(0)[m.end("v") - m.start(0) :] if m.group("v") else m.group(0)
+            ),
+            text,
+        )
+    return text

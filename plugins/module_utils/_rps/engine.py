@@ -1,0 +1,282 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""rps_devices: check the input, ask the vendor what is registered, change only what differs, account for every MAC.
+
+The vendor protocols live in one `_rps/<vendor>.py` file each; `_rps/clients.py`
+lists them, generated from the directory (Ansible packs a module's module_utils by
+static import, so the list has to be written out; `make docs` writes it).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from urllib.parse import urlsplit
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac, _urls
+from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog as _catalog
+from ansible_collections.pbxops.autoprov.plugins.module_utils._rps import base as _rps_base
+from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.clients import CLIENTS
+
+try:
+    from netaddr import AddrFormatError, IPAddress
+except ImportError:  # pragma: no cover - _mac reports netaddr missing
+    IPAddress = None
+
+SECRET_CREDENTIALS = ("password", "secret", "api_key")
+
+
+class InputError(Exception):
+    """Bad input: nothing was sent anywhere. args[0] is the list of problems."""
+
+
+def client_for(vendor):
+    """The client class for a vendor: the catalog's `rps` key names it; vendors the catalog does not
+    know yet are looked up in CLIENTS by their own name."""
+    key = _catalog.vendor_by_name(vendor) or vendor.lower()
+    if key in _catalog.VENDORS:
+        name = _catalog.VENDORS[key].rps
+        if not name:
+            raise InputError(["vendor: %s devices are not provisioned through an RPS (catalog: rps is not set)" % key])
+        key = name
+    if key not in CLIENTS:
+        raise InputError(["vendor: %r has no RPS client; valid: %s" % (vendor, ", ".join(sorted(CLIENTS)))])
+    return CLIENTS[key]
+
+
+def check_devices(client, devices):
+    """{mac: device options}, in input order; every problem at once."""
+    problems, seen = [], {}
+    for index, device in enumerate(devices):
+        where = "devices[%d]" % index
+        try:
+            mac = _mac.normalize(device.get("mac"))
+        except _mac.MacError as exc:
+            problems.append("%s.mac: %s" % (where, exc))
+            continue
+        if mac in seen:
+            problems.append("%s.mac: %s is listed twice (also %s)" % (where, _mac.fmt(mac, "colon"), seen[mac][0]))
+            continue
+        for field in client.device_fields_required:
+            if not device.get(field):
+                problems.append(
+                    "%s (%s).%s: %s needs %s" % (where, _mac.fmt(mac, "colon"), field, client.vendor, client.device_fields_help)
+                )
+        seen[mac] = (where, device)
+    if problems:
+        raise InputError(problems)
+    return {mac: device for mac, (_where, device) in seen.items()}
+
+
+def check_credentials(client, credentials):
+    missing = [key for key in client.credentials_required if not (credentials or {}).get(key)]
+    if missing:
+        raise InputError(["credentials: %s needs %s" % (client.vendor, ", ".join("credentials.%s" % key for key in missing))])
+
+
+def _resolve(host, timeout=5.0):
+    """Addresses of host, or None when it does not resolve in time (never blocks longer than timeout)."""
+    found = {}
+
+    def lookup():
+        try:
+            found["addresses"] = sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
+        except (OSError, UnicodeError):
+            found["addresses"] = None
+
+    worker = threading.Thread(target=lookup, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return found.get("addresses")
+
+
+def _public(address):
+    try:
+        return IPAddress(address.split("%")[0]).is_global()
+    except (AddrFormatError, ValueError):
+        return False
+
+
+def check_public_url(url, has_auth, allow_private, allow_plain_http):
+    """(problems, warnings) of the provisioning URL under the public-URL rule.
+
+    Phones that ask the vendor's RPS are anywhere on the internet: they can only
+    reach a public address, and a plain-HTTP URL without auth hands the configs
+    (with SIP passwords) to anyone who guesses it.
+    """
+    problems, warnings = [], []
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ["url: %r is not an http:// or https:// URL with a host" % (url,)], warnings
+    if parts.username or parts.password:
+        problems.append("url: put the HTTP user and password in url_username / url_password (kept out of logs), not in the URL")
+    if parts.scheme == "http" and not has_auth and not allow_plain_http:
+        problems.append(
+            "url: %s is plain HTTP without authentication; phones fetch it across the internet, so anyone could read "
+            "the configs. Use https://, or set url_username/url_password, or allow_plain_http: true to accept the risk"
+            % _urls.split_credentials(url)[0]
+        )
+    host = parts.hostname
+    try:
+        addresses = [str(IPAddress(host))]
+        literal = True
+    except (AddrFormatError, ValueError):
+        literal = False
+        addresses = _resolve(host)
+    if addresses is None:
+        warnings.append("url: %s does not resolve from the controller; make sure phones on the internet can resolve it" % host)
+    else:
+        private = [a for a in addresses if not _public(a)]
+        if private and not allow_private:
+            what = "is" if literal else "resolves to %s, which is" % ", ".join(private)
+            problems.append(
+                "url: %s %s a private, loopback, link-local or reserved address; phones redirected by the vendor's RPS "
+                "come from the internet and cannot reach it. Use the PBX's public name (its 'RPS FQDN'), or set "
+                "allow_private_url: true for a PBX that phones reach over a VPN" % (host, what)
+            )
+    return problems, warnings
+
+
+class Scrubber:
+    """Replaces every secret string with ******** in text that leaves the module."""
+
+    def __init__(self, secrets):
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+
+    def __call__(self, text):
+        if text is None:
+            return None
+        text = str(text)
+        for secret in self.secrets:
+            text = text.replace(secret, "********")
+        return text
+
+
+def _same(found, target, update_password):
+    if found.url != target.url or (found.username or None) != (target.username or None):
+        return False
+    if found.password is None:
+        # The vendor never shows the stored password: push it only when asked to.
+        return not (update_password == "always" and target.password)
+    return found.password == (target.password or None)
+
+
+def plan(state, macs, found, target, update_password):
+    """{mac: (action, message)}; actions register, move, unregister, keep, fail."""
+    actions = {}
+    for mac in macs:
+        seen = found.get(mac) or _rps_base.absent()
+        if seen.state == "invalid":
+            actions[mac] = ("fail", "the RPS refuses this MAC: %s" % seen.message) if state == "present" else ("keep", seen.message)
+        elif seen.state == "foreign":
+            if state == "present":
+                actions[mac] = ("fail", "registered to another account at the vendor's RPS: %s" % seen.message)
+            else:
+                actions[mac] = ("keep", "registered to another account; left alone (%s)" % seen.message)
+        elif state == "absent":
+            actions[mac] = ("unregister", None) if seen.state == "ours" else ("keep", None)
+        elif seen.state == "ours":
+            actions[mac] = ("keep", None) if _same(seen, target, update_password) else ("move", None)
+        else:
+            actions[mac] = ("register", None)
+    return actions
+
+
+DONE = {"register": "registered", "move": "updated", "unregister": "unregistered", "keep": "unchanged", "fail": "failed"}
+
+
+def run(params, check_mode):
+    """The module's result dict; 'failed' and 'msg' set when something could not be done."""
+    client_class = client_for(params["vendor"])
+    credentials = {k: v for k, v in (params["credentials"] or {}).items() if v is not None}
+    check_credentials(client_class, credentials)
+    devices = check_devices(client_class, params["devices"] or [])
+    warnings = []
+    target = None
+    if params["state"] == "present":
+        url = params.get("url")
+        if not url:
+            raise InputError(["url: required with state: present (the provisioning URL the phones are sent to)"])
+        if params.get("url_password") and not params.get("url_username"):
+            raise InputError(["url_password: set url_username too"])
+        if params.get("url_username") and client_class.url_credentials is None:
+            raise InputError(["url_username: %s cannot hold HTTP credentials for the provisioning URL" % client_class.vendor])
+        problems, warnings = check_public_url(
+            url, bool(params.get("url_username")), params.get("allow_private_url"), params.get("allow_plain_http")
+        )
+        if problems:
+            raise InputError(problems)
+        target = _rps_base.Target(
+            url=url,
+            username=params.get("url_username") or None,
+            password=params.get("url_password") or None,
+            server_name=_rps_base.server_name_for(url, params.get("url_username"), params.get("server_name") or "autoprov"),
+        )
+
+    secrets = [credentials.get(key) for key in SECRET_CREDENTIALS] + [params.get("url_password")]
+    secrets += [d.get("pin") for d in devices.values()]
+    scrub = Scrubber(secrets)
+    verify = params.get("ca_path") or True if params.get("validate_certs", True) else False
+    http = _rps_base.Http(
+        verify=verify,
+        timeout=params["timeout"],
+        retries=params["retries"],
+        backoff=params["retry_backoff"],
+        max_wait=params["max_retry_wait"],
+        scrub=scrub,
+    )
+    client = client_class(http, (params.get("api_url") or client_class.default_api_url).rstrip("/"), credentials, devices)
+    scrub.secrets = Scrubber(secrets + client.secrets()).secrets
+
+    result = {"changed": False, "results": [], "api_stats": http.stats, "warnings": warnings}
+    macs = list(devices)
+    try:
+        found = client.lookup(macs, target) if macs else {}
+        actions = plan(params["state"], macs, found, target, params.get("update_password"))
+        errors = {}
+        if not check_mode:
+            to_point = [m for m in macs if actions[m][0] in ("register", "move")]
+            to_remove = [m for m in macs if actions[m][0] == "unregister"]
+            if to_point:
+                errors.update(client.register(to_point, target, found))
+            if to_remove:
+                errors.update(client.unregister(to_remove, found))
+    except _rps_base.RpsError as exc:
+        result.update(failed=True, msg=scrub("%s RPS (%s): %s" % (client.vendor, client.api_url, exc)))
+        return result
+
+    for mac in macs:
+        action, message = actions[mac]
+        if mac in errors:
+            action, message = "fail", errors[mac]
+        seen = found.get(mac) or _rps_base.absent()
+        before = seen.url if seen.state == "ours" else None
+        if action in ("register", "move"):
+            after = target.url
+        elif action == "unregister":
+            after = None
+        else:
+            after = before
+        result["results"].append(
+            {
+                "mac": _mac.fmt(mac, "colon"),
+                "action": DONE[action],
+                "before": before,
+                "after": after,
+                "message": scrub(message),
+            }
+        )
+    changed = [r for r in result["results"] if r["action"] in ("registered", "updated", "unregistered")]
+    result["changed"] = bool(changed)
+    result["diff"] = {
+        "before": "".join("%s: %s\n" % (r["mac"], r["before"] or "(not registered)") for r in changed),
+        "after": "".join("%s: %s\n" % (r["mac"], r["after"] or "(not registered)") for r in changed),
+    }
+    failures = [r for r in result["results"] if r["action"] == "failed"]
+    if failures:
+        result["failed"] = True
+        result["msg"] = scrub(
+            "%d of %d MACs failed at the %s RPS: %s"
+            % (len(failures), len(macs), client.vendor, "; ".join("%s: %s" % (r["mac"], r["message"]) for r in failures))
+        )
+    return result

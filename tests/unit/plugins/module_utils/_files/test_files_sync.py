@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+
+import pytest
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils._files import sync as fs
+
+MODE = 0o640
+
+
+def sha(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def manifest(files):
+    return {"format": 1, "files": {n: {"sha256": sha(c), "mac": None, "vendor": "yealink", "secret": False} for n, c in files.items()}}
+
+
+def sync(dest, files, prune=True, want_old=False):
+    """plan then apply, the way the action plugin drives the module."""
+    wanted = {n: sha(c) for n, c in files.items()}
+    plan = fs.plan(str(dest), wanted, manifest(files), prune, MODE, None, None, want_old)
+    if plan["changed"]:
+        fs.apply(
+            str(dest),
+            {n: files[n] for n in plan["write"]},
+            plan["fix_attrs"],
+            plan["remove"],
+            plan["foreign"],
+            manifest(files),
+            MODE,
+            None,
+            None,
+        )
+    return plan
+
+
+def test_first_sync_writes_everything_then_nothing(tmp_path):
+    dest = tmp_path / "root"
+    files = {"a.cfg": "A\n", "sub/b.cfg": "B\n"}
+    plan = sync(dest, files)
+    assert plan["changed"] and sorted(plan["write"]) == ["a.cfg", "sub/b.cfg"]
+    assert (dest / "a.cfg").read_text() == "A\n"
+    assert stat.S_IMODE((dest / "a.cfg").stat().st_mode) == MODE
+    assert json.loads((dest / fs.MANIFEST).read_text())["files"]["a.cfg"]["sha256"] == sha("A\n")
+    again = sync(dest, files)
+    assert not again["changed"] and again["write"] == [] and again["remove"] == []
+
+
+def test_only_changed_files_are_rewritten(tmp_path):
+    dest = tmp_path / "root"
+    sync(dest, {"a.cfg": "A\n", "b.cfg": "B\n"})
+    inode_b = (dest / "b.cfg").stat().st_ino
+    plan = sync(dest, {"a.cfg": "A2\n", "b.cfg": "B\n"}, want_old=True)
+    assert plan["write"] == ["a.cfg"] and plan["old"] == {"a.cfg": "A\n"}
+    assert (dest / "b.cfg").stat().st_ino == inode_b
+
+
+def test_prune_removes_only_files_we_wrote(tmp_path):
+    dest = tmp_path / "root"
+    sync(dest, {"a.cfg": "A\n", "b.cfg": "B\n"})
+    (dest / "users-own.txt").write_text("keep me")
+    plan = sync(dest, {"a.cfg": "A\n"})
+    assert plan["remove"] == ["b.cfg"]
+    assert not (dest / "b.cfg").exists()
+    assert (dest / "users-own.txt").read_text() == "keep me"
+
+
+def test_no_prune_keeps_old_files(tmp_path):
+    dest = tmp_path / "root"
+    sync(dest, {"a.cfg": "A\n", "b.cfg": "B\n"})
+    plan = sync(dest, {"a.cfg": "A\n"}, prune=False)
+    assert plan["remove"] == [] and (dest / "b.cfg").exists()
+
+
+def test_a_foreign_file_in_our_place_is_backed_up(tmp_path):
+    dest = tmp_path / "root"
+    dest.mkdir()
+    (dest / "a.cfg").write_text("theirs")
+    plan = sync(dest, {"a.cfg": "ours"})
+    assert plan["foreign"] == ["a.cfg"]
+    backups = list((dest / fs.BACKUP_DIR).iterdir())
+    assert len(backups) == 1 and backups[0].read_text() == "theirs"
+    assert (dest / "a.cfg").read_text() == "ours"
+
+
+def test_wrong_mode_is_fixed_without_rewriting(tmp_path):
+    dest = tmp_path / "root"
+    sync(dest, {"a.cfg": "A\n"})
+    os.chmod(dest / "a.cfg", 0o644)
+    plan = sync(dest, {"a.cfg": "A\n"})
+    assert plan["fix_attrs"] == ["a.cfg"] and plan["write"] == []
+    assert stat.S_IMODE((dest / "a.cfg").stat().st_mode) == MODE
+
+
+def test_refuses_to_replace_a_symlink(tmp_path):
+    dest = tmp_path / "root"
+    dest.mkdir()
+    (tmp_path / "elsewhere").write_text("x")
+    os.symlink(tmp_path / "elsewhere", dest / "a.cfg")
+    with pytest.raises(fs.SyncError, match="not a regular file"):
+        sync(dest, {"a.cfg": "A"})
+    assert (tmp_path / "elsewhere").read_text() == "x"
+
+
+@pytest.mark.parametrize("name", ["../x", "/etc/passwd", ".hidden", "a/../b", "a//b", "", "a/.b", "a\\b"])
+def test_refuses_unsafe_names(tmp_path, name):
+    with pytest.raises(fs.SyncError, match="refusing file name"):
+        fs.plan(str(tmp_path), {name: "0" * 64}, {"files": {}}, True, MODE, None, None, False)
+
+
+def test_a_manifest_we_did_not_write_is_refused(tmp_path):
+    (tmp_path / fs.MANIFEST).write_text("[1, 2]")
+    with pytest.raises(fs.SyncError, match="not a manifest"):
+        fs.plan(str(tmp_path), {}, {"files": {}}, True, MODE, None, None, False)
+
+
+def test_unknown_owner_is_an_error(tmp_path):
+    with pytest.raises(fs.SyncError, match="owner/group: no user .no-such-user-xyz. on this host"):
+        fs.plan(str(tmp_path), {}, {"files": {}}, True, MODE, "no-such-user-xyz", None, False)

@@ -1,0 +1,130 @@
+"""provision_status's report over a status database with the responder's own schema."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _responder_state as status
+from autoprov_responder import store as responder_store
+
+NOW = 1_750_000_000.0
+A, B, C, D, E = "001565aabb01", "001565aabb02", "001565aabb03", "001565aabb04", "001565aabb05"
+STRANGER = "0c383e000009"
+
+
+def manifest():
+    files, devices = {}, {}
+    for mac in (A, B, C, D, E):
+        names = ["%s.boot" % mac, "%s.cfg" % mac]
+        for name in names:
+            files[name] = {"sha256": "sha-" + name, "mac": mac, "vendor": "yealink", "secret": name.endswith(".cfg")}
+        devices[mac] = {"vendor": "yealink", "model": "T46S", "files": names, "extensions": ["10"]}
+    return {"format": 1, "files": files, "devices": devices}
+
+
+def fetch(db, t, mac, name, sha=None, status_code=200, reason=None, firmware="66.86.0.15", source="10.99.50.7"):
+    db.execute(
+        "INSERT INTO fetches (time, proto, method, source, path, file, mac, ua_mac, vendor, model, firmware, user_agent,"
+        " status, reason, bytes, sha256) VALUES (?, 'http', 'GET', ?, ?, ?, ?, ?, 'yealink', 'T46S', ?, 'Yealink SIP-T46S', ?, ?, 10, ?)",
+        (t, source, name, name, mac, mac, firmware, status_code, reason, sha if status_code in (200, 304) else None),
+    )
+
+
+def pnp_event(db, t, mac, answered, vendor="Fanvil", model="X4U", firmware="2.12.2", known=1):
+    db.execute(
+        "INSERT INTO pnp_events (time, source, source_port, mac, vendor, vendor_key, model, firmware, known, answered, reason, notify)"
+        " VALUES (?, '10.99.50.9', 5060, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            t,
+            mac,
+            vendor,
+            vendor.lower(),
+            model,
+            firmware,
+            known,
+            answered,
+            None if answered else "unknown_mac",
+            "delivered" if answered else None,
+        ),
+    )
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    path = tmp_path / "status.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(responder_store.SCHEMA)
+    db.execute("PRAGMA user_version = %d" % responder_store.SCHEMA_VERSION)
+    # A: both files, current. B: one file changed since. C: only the boot file.
+    # D: only refused (no credentials). E: nothing. STRANGER: PnP only, not in the inventory.
+    for mac in (A, B, C):
+        fetch(db, NOW - 300, mac, "%s.boot" % mac, sha="sha-%s.boot" % mac)
+    fetch(db, NOW - 200, A, "%s.cfg" % A, sha="sha-%s.cfg" % A)
+    fetch(db, NOW - 200, B, "%s.cfg" % B, sha="older")
+    fetch(db, NOW - 100, D, "%s.cfg" % D, status_code=401, reason="auth_required")
+    pnp_event(db, NOW - 50, STRANGER, answered=0, known=0)
+    pnp_event(db, NOW - 400, C, answered=1, vendor="Yealink", model="T46S", firmware="66.85.0.5")
+    db.commit()
+    db.close()
+    return path
+
+
+def test_report_states(db_path):
+    store = status.Store(str(db_path))
+    try:
+        inventory = [{"mac": m, "vendor": None, "model": None} for m in (A, B, C, D, E)]
+        devices, discovered = status.report(inventory, manifest(), store, now=NOW)
+    finally:
+        store.close()
+    by_mac = {d["mac"]: d for d in devices}
+    assert [d["mac"] for d in devices] == [A, B, C, D, E]
+    assert by_mac[A]["state"] == "current" and by_mac[A]["current"] is True
+    assert by_mac[A]["firmware"] == "66.86.0.15" and by_mac[A]["firmware_from"] == "user-agent"
+    assert by_mac[A]["source"] == "10.99.50.7" and by_mac[A]["last_fetch"] == status.iso(NOW - 200)
+    assert by_mac[B]["state"] == "outdated" and by_mac[B]["outdated"] == ["%s.cfg" % B]
+    assert by_mac[C]["state"] == "partial" and by_mac[C]["missing"] == ["%s.cfg" % C]
+    assert by_mac[D]["state"] == "refused" and by_mac[D]["last_refused"]["reason"] == "auth_required"
+    assert by_mac[E]["state"] == "never seen" and by_mac[E]["last_fetch"] is None
+    assert by_mac[A]["vendor"] == "yealink" and by_mac[A]["model"] == "T46S"  # from the manifest
+    assert [d["mac"] for d in discovered] == [STRANGER]
+    assert discovered[0]["vendor"] == "fanvil" and discovered[0]["model"] == "X4U" and discovered[0]["firmware"] == "2.12.2"
+
+    text = status.table("pbx1", devices, discovered, now=NOW)
+    lines = text.splitlines()
+    assert lines[0].startswith("pbx1: 5 device(s):") and "1 discovered" in lines[0]
+    row_a = next(line for line in lines if line.startswith("00:15:65:aa:bb:01"))
+    assert "66.86.0.15" in row_a and "2/2" in row_a and row_a.endswith("current") and "(3m ago)" in row_a
+    assert any(line.startswith("00:15:65:aa:bb:04") and "401" in line and "auth_required" in line for line in lines)
+    assert "Discovered, not in the inventory:" in lines
+    assert any(line.startswith("0c:38:3e:00:00:09") and "X4U" in line for line in lines)
+
+
+def test_pnp_firmware_when_no_fetch(db_path):
+    store = status.Store(str(db_path))
+    try:
+        db = sqlite3.connect(db_path)
+        pnp_event(db, NOW - 10, E, answered=1, vendor="Yealink", model="T46S", firmware="66.80.0.1")
+        db.commit()
+        db.close()
+        devices, _discovered = status.report([{"mac": E}], manifest(), store, now=NOW)
+    finally:
+        store.close()
+    assert devices[0]["state"] == "pnp only"
+    assert devices[0]["firmware"] == "66.80.0.1" and devices[0]["firmware_from"] == "pnp"
+
+
+def test_unknown_schema_version_is_refused(tmp_path):
+    path = tmp_path / "future.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(status.StatusError, match="schema version 99"):
+        status.Store(str(path))
+
+
+def test_unknown_manifest_format_is_refused(tmp_path):
+    (tmp_path / status.MANIFEST).write_text('{"format": 7}')
+    with pytest.raises(status.StatusError, match="format 7"):
+        status.read_manifest(str(tmp_path))

@@ -1,0 +1,37 @@
+"""Files generated from the vendor files (scripts/gen-docs.sh, `make docs`): these fail when a committed one is stale."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location("gen_supported_devices", ROOT / "scripts" / "gen_supported_devices.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_table_matches_the_catalog():
+    generator = load_generator()
+    committed = (ROOT / "docs" / "supported-devices.md").read_text(encoding="utf-8")
+    assert committed == generator.render(), "docs/supported-devices.md is stale: run scripts/gen-docs.sh (make docs)"
+
+
+def test_table_lists_every_model():
+    from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog as _catalog
+
+    text = load_generator().render()
+    for model in _catalog.MODELS:
+        assert "\n| %s | " % model.name in text
+
+
+def test_registries_list_every_vendor_file():
+    spec = importlib.util.spec_from_file_location("gen_registry", ROOT / "scripts" / "gen_registry.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for path, render in module.OUTPUTS.items():
+        assert path.read_text(encoding="utf-8") == render(), "%s is stale: run scripts/gen-docs.sh (make docs)" % path.relative_to(ROOT)
