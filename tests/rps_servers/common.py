@@ -16,6 +16,7 @@ import threading
 import xmlrpc.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 
 class Reply:
@@ -133,9 +134,17 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class XmlRpcFake(FakeRps):
-    """XML-RPC over HTTP basic auth: subclasses define rpc_<method with . as _>(*params)."""
+    """XML-RPC over HTTP basic auth: subclasses define rpc_<method with . as _>(*params).
+
+    untyped: answer a [boolean, text] pair with the text as an untyped <value>, as
+    Gigaset and Htek do (xmlns_ex adds Htek's Apache XML-RPC namespace); else
+    xmlrpc.client's typed <string>, as Fanvil does.
+    Unknown methods get an XML-RPC fault -32601: our model (no source shows a vendor's fault).
+    """
 
     path = "/xmlrpc"
+    untyped = False
+    xmlns_ex = False
 
     def account(self):
         """(user, password as it must arrive) of the one account this fake knows."""
@@ -159,7 +168,17 @@ class XmlRpcFake(FakeRps):
             value = handler(*params)
         except TypeError as exc:
             return self.fault(-32602, "wrong parameters for %s: %s" % (method, exc))
-        return Reply(200, xmlrpc.client.dumps((value,), methodresponse=True, allow_none=False).encode("utf-8"), "text/xml")
+        return Reply(200, self.answer(value), "text/xml")
+
+    def answer(self, value):
+        if not (self.untyped and isinstance(value, list) and len(value) == 2 and isinstance(value[1], str)):
+            return xmlrpc.client.dumps((value,), methodresponse=True, allow_none=False).encode("utf-8")
+        namespace = ' xmlns:ex="http://ws.apache.org/xmlrpc/namespaces/extensions"' if self.xmlns_ex else ""
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?><methodResponse%s><params><param><value><array><data>'
+            "<value><boolean>%d</boolean></value><value>%s</value>"
+            "</data></array></value></param></params></methodResponse>" % (namespace, bool(value[0]), xml_escape(value[1]))
+        ).encode("utf-8")
 
     def fault(self, code, text):
         return Reply(200, xmlrpc.client.dumps(xmlrpc.client.Fault(code, text), methodresponse=True).encode("utf-8"), "text/xml")
