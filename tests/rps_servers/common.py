@@ -41,7 +41,8 @@ class FakeRps:
     def __init__(self, tls=None):
         self.lock = threading.RLock()
         self.faults = collections.deque()
-        self.log = []
+        self.log = []  # (HTTP method, path) of every request
+        self.calls = []  # XML-RPC method names, in order
         self.released = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
@@ -52,7 +53,7 @@ class FakeRps:
             context.load_cert_chain(tls["cert"], tls["key"])
             self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
             self.scheme = "https"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     @property
@@ -161,6 +162,7 @@ class XmlRpcFake(FakeRps):
             params, method = xmlrpc.client.loads(request.body)
         except Exception as exc:
             return self.fault(-32700, "parse error: %s" % exc)
+        self.calls.append(method)
         handler = getattr(self, "rpc_" + (method or "").replace(".", "_"), None)
         if handler is None:
             return self.fault(-32601, "unknown method %s" % method)
