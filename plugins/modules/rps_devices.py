@@ -117,7 +117,7 @@ options:
   server_name:
     description:
       - Prefix of the server object / profile name this module keeps at the vendor; a hash of URL and user
-        follows it, so each URL gets its own object (Fanvil adds the MAC: one material server per MAC).
+        follows it, so each URL gets its own object (Fanvil adds the MAC, one material server per MAC).
       - For V(gigaset) it is the provider name as it is.
     type: str
     default: autoprov
