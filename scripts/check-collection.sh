@@ -24,7 +24,7 @@ tar -tzf "$tarball" | grep -v '/$' | grep -vx 'MANIFEST.json\|FILES.json' | sort
 extra=$(comm -23 "$work/packed" "$work/tracked")
 if [ -n "$extra" ]; then
     echo "the built collection holds files git does not track (add them to build_ignore in galaxy.yml):" >&2
-    echo "$extra" | sed 's/^/  /' >&2
+    while read -r name; do echo "  $name"; done <<<"$extra" >&2
     exit 1
 fi
 echo "$(wc -l <"$work/packed") files packed, all tracked by git"
