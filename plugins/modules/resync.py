@@ -26,14 +26,13 @@ author: pbxops maintainers (@pbxops)
 extends_documentation_fragment:
   - pbxops.autoprov.responder_state
   - ansible.builtin.action_common_attributes
+  - pbxops.autoprov.attributes
 attributes:
   check_mode:
     support: full
     details: Sends nothing; reports per device what would be sent (RV(devices[].request_uri), RV(devices[].event)) with outcome V(skipped).
   diff_mode:
     support: none
-  platform:
-    platforms: posix
   idempotent:
     description: Whether a second run with the same input reports no change.
     support: none
