@@ -10,7 +10,7 @@ short_description: Ask devices to fetch their configuration again (SIP NOTIFY ch
 version_added: 0.1.0
 description:
   - Runs on the PBX host. Sends each device of O(devices) an out-of-dialog SIP C(NOTIFY) with the C(Event)
-    its vendor acts on (C(check-sync;reboot=false); Poly C(check-sync); Cisco C(resync)), so it fetches its
+    its vendor acts on (C(check-sync;reboot=false); Poly and Fanvil C(check-sync); Cisco C(resync)), so it fetches its
     configuration now instead of at its next periodic check. Meant for the devices whose files
     M(pbxops.autoprov.device_configs) just changed (its RV(pbxops.autoprov.device_configs#module:changed_devices)).
   - The NOTIFY goes to the address the device last fetched a file from or sent its PnP SUBSCRIBE from (the
@@ -72,7 +72,7 @@ options:
   event:
     description:
       - The C(Event) header to send to every device, instead of each vendor's from the catalog
-        (C(check-sync;reboot=false); Poly C(check-sync); Cisco C(resync)). For example
+        (C(check-sync;reboot=false); Poly and Fanvil C(check-sync); Cisco C(resync)). For example
         V(check-sync;reboot=true) to make them reboot.
     type: str
   pbx_name:
