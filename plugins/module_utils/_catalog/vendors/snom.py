@@ -36,6 +36,21 @@ VENDOR = {
     "key_types": ["line", "blf", "speeddial", "park", "dtmf", "url"],
 }
 
+# Snom time-zone codes (country + hours; the firmware knows the DST rule) for the zones where
+# Tancredi's IANA table (snom.macros) and Wazo's rule (tone-scheme country + UTC offset, common.py
+# _add_timezone) agree. Other zones get the older utc_offset/dst form (Wazo before 10.1.152.12).
+TIMEZONE_CODES = {
+    "Europe/Berlin": "GER+1",
+    "Europe/Paris": "FRA+1",
+    "Europe/Rome": "ITA+1",
+    "Europe/Madrid": "ESP+1",
+    "Europe/Amsterdam": "NLD+1",
+    "America/New_York": "USA-5",
+    "America/Chicago": "USA-6",
+    "America/Denver": "USA-7",
+    "America/Los_Angeles": "USA-8",
+}
+
 # code: the model as the phone writes it in its User-Agent, DHCP vendor class and the
 # snom<code>-<MAC>.htm it asks for (the D715 says 715).
 MODELS = [
@@ -82,4 +97,5 @@ def context(device, settings, model, tz):
         "unused_key_indexes": [index - 1 for index in range(1, model.keys + 1) if index not in used_keys],
         # The D8xx web interface takes webserver_admin_name/password; the D7xx http_user/http_pass.
         "web_admin_elements": model.name.startswith("D8"),
+        "timezone_code": TIMEZONE_CODES.get(tz["name"]),
     }
