@@ -27,7 +27,10 @@ VENDOR: the vendor.
                   scope (device: one per MAC; shared: one per distinct name, for
                   every model using it), secret (holds passwords: served only
                   to its own device), optional (a device fetches it only on some paths:
-                  status does not count it missing). Patterns: {mac}/{MAC} bare lower/upper,
+                  status does not count it missing), holds_credentials (a shared file that
+                  carries the PBX's HTTP provisioning credentials, not a device's secrets,
+                  because a factory device fetches it without them and learns them there:
+                  Cisco's $PSN.xml). Patterns: {mac}/{MAC} bare lower/upper,
                   {code} (a format spec such as {code:0>12} pads it), {model}
   languages       our language code -> the vendor's value
   key_types       the programmable-key types its templates can set (others are
