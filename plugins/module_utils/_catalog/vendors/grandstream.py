@@ -192,9 +192,19 @@ def _scheme(url):
     return url.partition("://")[0].lower()
 
 
+def _shared_server_problems(lines, model):
+    """HT81x FXS ports all register through profile 1: one server, port and transport."""
+    first = lines[0] if lines else None
+    return [
+        ("lines[%d].server" % number, "every FXS port of the %s uses profile 1: the server, port and transport of lines[0]" % model.name)
+        for number, line in enumerate(lines[1:], start=1)
+        if (line["server"], line["port"], line["transport"]) != (first["server"], first["port"], first["transport"])
+    ]
+
+
 def lint(device, settings, model, tz):
     """Values the firmware refuses: a P246 rule over 64 characters, P193 out of range, over-long key labels,
-    HT ATAs fetching firmware and config over different protocols (one P212 for both)."""
+    HT81x ports on different servers, HT ATAs fetching firmware and config over different protocols (one P212 for both)."""
     fam = family(model)
     problems = []
     if len(tz["posix"]) > TZ_RULE_MAX:
@@ -215,6 +225,8 @@ def lint(device, settings, model, tz):
             problems.append(
                 ("keys[%d].label" % number, "%d characters; Grandstream key labels hold %d" % (len(key["label"]), KEY_LABEL_MAX))
             )
+    if fam == "ht81":
+        problems += _shared_server_problems(device["lines"], model)
     firmware = (settings.get("firmware") or {}).get(model.name)
     if firmware and fam in ("ht80", "ht81") and _scheme(firmware["url"]) != _scheme(settings["server_url"]):
         problems.append(
