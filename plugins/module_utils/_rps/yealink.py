@@ -143,6 +143,7 @@ MEANINGS = {
     "device.operate.forbidden": "another enterprise's device; this account may not change it",
     "device.mac.existed": "already in this account",
     "device.not.found": "not in this account",
+    "device.mac.invalid": "the RPS does not take this MAC",
 }
 
 
@@ -240,7 +241,7 @@ class YealinkClient(Client):
         """A MAC not in our account: absent, or foreign when device/checkMac says it exists (in another enterprise)."""
         check = self._get("device/checkMac", mac=mac) or {}
         if check.get("existed") and check.get("self") is not True:
-            return Found("foreign", message="device/checkMac: the MAC exists at the RPS, in another enterprise")
+            return Found("foreign", message="device/checkMac: the MAC is in another enterprise's account")
         return absent()
 
     def _ensure_server(self, target):

@@ -186,7 +186,7 @@ def test_a_refused_mac_in_a_batch_is_set_aside_and_the_rest_sent_again(fake, mon
     assert (
         messages[MACS[1]] == "registered to another enterprise at the Yealink RPS; release it there first: device.mac.added.by.other (409)"
     )
-    assert messages["00:0b:82:00:00:09"] == "device.mac.invalid (400)"
+    assert messages["00:0b:82:00:00:09"] == "the RPS does not take this MAC: device.mac.invalid (400)"
     assert fake.calls.count(("POST", "device/add")) == 3
 
 
