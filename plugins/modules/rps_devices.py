@@ -346,6 +346,11 @@ def main():
         result = _rps.run(module.params, module.check_mode)
     except _rps.InputError as exc:
         module.fail_json(msg="rps_devices: nothing was sent; fix the input: " + "; ".join(exc.args[0]))
+    if module.params["return_pins"]:
+        # Ansible reads a list under "results" as loop results and shows them even under no_log, unless each
+        # one says no_log itself: the entries carry the PINs.
+        for entry in result["results"]:
+            entry["_ansible_no_log"] = True
     for warning in result.pop("warnings"):
         module.warn(warning)
     if not module._diff:
