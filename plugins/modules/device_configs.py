@@ -133,11 +133,11 @@ options:
     type: str
   firmware:
     description:
-      - Firmware per model. A key is a catalog model name (with the vendor in front where two vendors share it),
-        its value C({file or url, version}): C(file) an image file name in O(firmware_url), C(url) the image's full URL,
-        C(version) the firmware version the image holds.
+      - Firmware per model. A key is a catalog model name (with the vendor in front where two vendors share it).
+        Its value is a mapping with C(file) (an image file name in O(firmware_url)) or C(url) (the image's full URL),
+        and C(version) (the firmware version the image holds).
       - The templates write the image's URL where each vendor wants it (the image file, never a directory).
-        Models not named here get no firmware setting: their devices keep what they run.
+        Models not named here get no firmware setting, so their devices keep what they run.
     type: dict
     default: {}
   vlan:

@@ -13,6 +13,14 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.snom import S
 from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.yealink import YealinkClient
 from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.yealink_ymcs import YealinkYmcsClient
 
-CLIENTS = {
-    client.vendor: client for client in (FanvilClient, GigasetClient, HtekClient, PolyClient, SnomClient, YealinkClient, YealinkYmcsClient)
-}
+_CLASSES = (
+    FanvilClient,
+    GigasetClient,
+    HtekClient,
+    PolyClient,
+    SnomClient,
+    YealinkClient,
+    YealinkYmcsClient,
+)
+
+CLIENTS = {client.vendor: client for client in _CLASSES}

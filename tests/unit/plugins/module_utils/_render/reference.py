@@ -94,11 +94,11 @@ def fixture_device(vendor, model, given):
     if "vars" in changes:
         device["vars"] = changes.pop("vars")
     for path, value in changes.items():
-        head, _, rest = path.partition(".")
+        head, _sep, rest = path.partition(".")
         if head == "settings":
             settings[rest] = value
         elif head == "lines":
-            number, _, field = rest.partition(".")
+            number, _sep, field = rest.partition(".")
             lines[int(number) - 1][field] = value
         else:
             raise AssertionError("given: %r is not settings.<name>, lines, lines.<n>.<field>, keys or vars" % path)
@@ -160,7 +160,7 @@ def read(fmt, content, key):
         return flat_values(content).get(key)
     root = xml_root(content)
     if fmt == "xml":
-        path, _, attribute = key.partition("/@") if "/@" in key else (key, "", "")
+        path, _sep, attribute = key.partition("/@") if "/@" in key else (key, "", "")
         element = root if path in (".", "") else root.find(path)
         if element is None:
             return None
