@@ -104,6 +104,11 @@ class YealinkFake(FakeRps):
         self.nonces.add(h["X-Ca-Nonce"])
         return None
 
+    def saw_faulted(self, request):
+        # our model, the strict reading: the nonce of a request that failed (429, 5xx, no answer) is spent.
+        if request.headers.get("X-Ca-Nonce"):
+            self.nonces.add(request.headers["X-Ca-Nonce"])
+
     # Dispatch.
 
     def handle(self, request):

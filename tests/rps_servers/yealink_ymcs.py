@@ -114,6 +114,11 @@ class YealinkYmcsFake(FakeRps):
             return self.fail(401, "900401", "Not logged in or session expired")
         return None
 
+    def saw_faulted(self, request):
+        # our model, the strict reading: the nonce of a request that failed (429, 5xx, no answer) is spent.
+        if request.headers.get("nonce"):
+            self.nonces.add(request.headers["nonce"])
+
     # Dispatch.
 
     def handle(self, request):

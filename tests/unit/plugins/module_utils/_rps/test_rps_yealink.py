@@ -279,3 +279,27 @@ def test_contract_server_refuses_calls_and_fields_no_public_source_shows(fake):
         client._post("device/migrate", {"macs": ["001565aa0001"], "serverId": "x"})
     unsigned = requests.post(fake.base + "/api/open/v1/server/list", json={}, timeout=5)
     assert unsigned.status_code == 401
+
+
+# Transport.
+
+
+def test_429_5xx_and_a_stall_are_retried_each_signed_afresh(fake):
+    """The contract server spends the nonce of a request that failed, so a retry that resent the same signed
+    headers would be refused as a replay; the run goes through and counts each fault."""
+    fake.fail_next(429, 500, 503, retry_after=0)
+    fake.stall_next(1)
+    result = run(fake, timeout=0.5, retries=5)
+    assert not result.get("failed"), result.get("msg")
+    assert set(actions(result).values()) == {"registered"} and all(fake.url_of(m.replace(":", "")) == URL_A for m in MACS)
+    stats = result["api_stats"]
+    assert (stats["throttled"], stats["server_errors"], stats["timeouts"], stats["retries"]) == (1, 2, 1, 4)
+    assert len(fake.nonces) == stats["requests"]  # every attempt had a nonce of its own
+    assert fake.secret not in json.dumps(result) and URL_PASSWORD not in json.dumps(result)
+
+
+def test_a_service_that_keeps_stalling_fails_the_task_after_its_retries(fake):
+    fake.stall_next(2)
+    result = run(fake, timeout=0.3, retries=1)
+    assert result["failed"] and "no answer within 0.3s, 2 attempts" in result["msg"] and result["results"] == []
+    assert fake.devices == {}

@@ -311,3 +311,29 @@ def test_contract_server_enforces_the_headers_the_token_and_the_paths(fake):
     assert raw(fake, "POST", "/v2/rps/listDevices", listing, token=token).status_code == 401
     bad = raw(fake, "POST", "/v2/token", b'{"grant_type":"password"}', Authorization=fake.basic(fake.client_id, fake.client_secret))
     assert bad.json()["code"] == "70011"
+
+
+# Transport.
+
+
+def test_429_5xx_and_a_stall_are_retried_each_with_a_fresh_nonce(fake):
+    """The token call and the RPS calls meet 429, 500, 503 and a stall; YMCS spends the nonce of a request that
+    failed (a replay answers 403 500403), so only fresh headers on each attempt get through."""
+    fake.fail_next(429, 500, retry_after=0)
+    fake.stall_next(1)
+    fake.fail_next(503)
+    result = run(fake, timeout=0.5, retries=5)
+    assert not result.get("failed"), result.get("msg")
+    assert set(actions(result).values()) == {"registered"} and all(fake.url_of(m.replace(":", "")) == URL_A for m in MACS)
+    stats = result["api_stats"]
+    assert (stats["throttled"], stats["server_errors"], stats["timeouts"], stats["retries"]) == (1, 2, 1, 4)
+    assert len(fake.nonces) == stats["requests"] and len(fake.issued) == 1
+    for secret in [fake.client_secret, URL_PASSWORD, *fake.issued]:
+        assert secret not in json.dumps(result)
+
+
+def test_a_service_that_keeps_stalling_fails_the_task_after_its_retries(fake):
+    fake.stall_next(2)
+    result = run(fake, timeout=0.3, retries=1)
+    assert result["failed"] and "no answer within 0.3s, 2 attempts" in result["msg"] and result["results"] == []
+    assert fake.devices == {} and fake.issued == []
