@@ -55,7 +55,7 @@ options:
         V(fanvil) (FDPS), V(gigaset), V(htek), V(poly) (ZTP).
       - A vendor of the device catalog is mapped to its client by the catalog's C(rps) key (Yealink to V(yealink)).
         Yealink accounts created for YMCS have only the v2 API (AccessKey ID and Secret at System > Integration > API in
-        YMCS): use V(yealink_ymcs) for them. V(yealink) needs the older "RPS Json" access key.
+        YMCS), so use V(yealink_ymcs) for them. V(yealink) needs the older "RPS Json" access key.
     type: str
     required: true
   devices:
@@ -126,8 +126,8 @@ options:
         type: str
       region:
         description:
-          - The YMCS region of the account (the Domain shown at System > Integration > API), V(us), V(eu) or V(au):
-            C(https://<region>-api.ymcs.yealink.com). O(api_url) overrides it.
+          - The YMCS region of the account (the Domain shown at System > Integration > API), V(us), V(eu) or V(au),
+            for the service C(https://<region>-api.ymcs.yealink.com). O(api_url) overrides it.
         type: str
   api_url:
     description:
@@ -139,15 +139,15 @@ options:
       - Prefix of the server object / profile name this module keeps at the vendor; a hash of URL and user
         follows it, so each URL gets its own object (Fanvil adds the MAC, one material server per MAC).
       - For V(gigaset) it is the provider name as it is.
-      - Yealink server names are at most 20 characters of letters, digits, space, C(.), C(_) and C(-): the prefix then
-        has at most 11 characters, and 20 less its length (at least 8) hex digits follow it.
+      - Yealink server names are at most 20 characters of letters, digits, space, C(.), C(_) and C(-), so the prefix
+        has at most 11 characters and 20 less its length (at least 8) hex digits follow it.
     type: str
     default: autoprov
   return_pins:
     description:
       - Return each device's PIN (V(yealink_ymcs) only, from C(listDevicePins)) in RV(results[].pin). Some Yealink phones
         ask for it when the RPS redirects them.
-      - The PINs are secrets (whoever has one can finish that phone's redirect), so the task must set C(no_log: true);
+      - The PINs are secrets (whoever has one can finish that phone's redirect), so the task must set C(no_log) to V(true);
         register the result and keep the PINs in a vault. Without this option no PIN is read.
     type: bool
     default: false
