@@ -88,6 +88,7 @@ def rps_tls(tmp_path_factory):
 def fake(request, rps_tls):
     cls = VENDORS[request.param][0]
     server = cls(rps_tls)
+    server.test_vendor = request.param
     if request.param == "gigaset":
         # Devices Gigaset shipped: the MAC-ID code on the label. ...:09 is sold, but the task gives a wrong code.
         server.shipped.update({mac.replace(":", "").upper(): pin for mac, pin in PINS.items()})
@@ -119,7 +120,7 @@ def task(name, vendor, fake, rps_tls, **options):
 
 
 def vendor_of(fake):
-    return next(vendor for vendor, row in VENDORS.items() if type(fake) is row[0])
+    return fake.test_vendor
 
 
 def secrets_of(vendor, fake=None):

@@ -29,8 +29,9 @@ def fake():
     server.close()
 
 
-def params(fake, macs=MACS, **options):
+def params(fake, macs=None, **options):
     """rps_devices' parameters as the module hands them over (literal addresses: no DNS lookups)."""
+    macs = MACS if macs is None else macs
     base = dict(
         vendor="yealink_ymcs",
         devices=[{"mac": m} for m in macs],
