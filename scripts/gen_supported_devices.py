@@ -30,6 +30,30 @@ def _file_spec(spec):
     return "`%s`%s" % (spec["name"], role)
 
 
+def _references():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import gen_catalog_sources
+
+    return gen_catalog_sources
+
+
+def _verification(vendor_key):
+    """Per feature of templates/<vendor>/reference.yml: how many written keys are verified, unverified, our model."""
+    sources = _references()
+    reference = sources.references().get(vendor_key)
+    if reference is None:
+        return ["- Verified against references: **not traced** (no templates/%s/reference.yml)" % vendor_key]
+    counts = {}
+    for row in reference["settings"]:
+        per = counts.setdefault(row.get("feature") or "other", {"verified": 0, "unverified": 0, "**our model**": 0})
+        per[sources._status(reference, row)] += 1
+    parts = ["%s %d/%d/%d" % (feature, c["verified"], c["unverified"], c["**our model**"]) for feature, c in sorted(counts.items())]
+    return [
+        "- Keys verified/unverified/our model, per feature ([catalog-sources.md](catalog-sources.md#%s)): %s"
+        % (vendor_key, "; ".join(parts))
+    ]
+
+
 def _vendor_section(catalog, vendor):
     example = catalog.models_of(vendor.key)[0]
     out = [
@@ -43,6 +67,7 @@ def _vendor_section(catalog, vendor):
         "- User-Agent pattern: `%s`" % (vendor.user_agent.pattern if vendor.user_agent else "none"),
         "- Programmable key types: %s" % (", ".join(vendor.key_types) or "none"),
         "- Languages: %s" % (", ".join("%s=%s" % item for item in sorted(vendor.languages.items())) or "none written"),
+        *_verification(vendor.key),
         "",
         "| Model | Kind | Lines | Keys | Methods | Model-wide file | Also matches | Notes |",
         "|---|---|---|---|---|---|---|---|",

@@ -35,3 +35,18 @@ def test_registries_list_every_vendor_file():
     spec.loader.exec_module(module)
     for path, render in module.OUTPUTS.items():
         assert path.read_text(encoding="utf-8") == render(), "%s is stale: run scripts/gen-docs.sh (make docs)" % path.relative_to(ROOT)
+
+
+def test_catalog_sources_page_matches_the_references():
+    spec = importlib.util.spec_from_file_location("gen_catalog_sources", ROOT / "scripts" / "gen_catalog_sources.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    committed = (ROOT / "docs" / "catalog-sources.md").read_text(encoding="utf-8")
+    assert committed == module.render(), "docs/catalog-sources.md is stale: run scripts/gen-docs.sh (make docs)"
+
+
+def test_every_catalog_vendor_has_a_reference_for_its_keys():
+    from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog as _catalog
+
+    missing = sorted(key for key in _catalog.VENDORS if not (ROOT / "templates" / key / "reference.yml").is_file())
+    assert not missing, "vendors without templates/<vendor>/reference.yml (every key they write is untraced): %s" % missing
