@@ -221,6 +221,8 @@ def run(params, check_mode):
             password=params.get("url_password") or None,
             server_name=_rps_base.server_name_for(url, params.get("url_username"), params.get("server_name") or "autoprov"),
         )
+    if check_mode:
+        return preview(client_class, params, list(devices), target, warnings)
 
     secrets = [credentials.get(key) for key in SECRET_CREDENTIALS] + [params.get("url_password")]
     secrets += [d.get("pin") for d in devices.values()]
@@ -289,3 +291,24 @@ def run(params, check_mode):
             % (len(failures), len(macs), client.vendor, "; ".join("%s: %s" % (r["mac"], r["message"]) for r in failures))
         )
     return result
+
+
+def preview(client_class, params, macs, target, warnings):
+    """Check mode: the input passed every check; say what a real run would ask the RPS, and ask nothing.
+
+    A vendor's RPS is someone else's production service (quotas, audit logs): a dry run
+    does not talk to it, so it cannot tell which MACs differ; the real run reads first.
+    """
+    api_url = (params.get("api_url") or client_class.default_api_url).rstrip("/")
+    then = "register or re-point those that differ" if params["state"] == "present" else "unregister those in this account"
+    calls = ["look up %d MAC(s)" % len(macs), then] if macs else []
+    after = target.url if target else None
+    results = [
+        {"mac": _mac.fmt(mac, "colon"), "action": "not_checked", "before": None, "after": after, "message": "check mode: the RPS was not asked"}
+        for mac in macs
+    ]
+    msg = "check mode: nothing was sent to the %s RPS (%s)" % (client_class.vendor, api_url)
+    if calls:
+        msg += "; a real run would %s" % ", then ".join(calls)
+    stats = dict.fromkeys(("requests", "retries", "throttled", "server_errors", "timeouts", "connection_errors"), 0)
+    return {"changed": False, "results": results, "api_stats": stats, "warnings": warnings, "msg": msg, "calls": calls, "diff": {}}
