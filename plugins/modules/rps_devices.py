@@ -236,7 +236,9 @@ msg:
   description: In check mode, the RPS and the calls a real run would make; on failure, what failed.
   returned: check mode, failure
   type: str
-  sample: "check mode: nothing was sent to the Yealink RPS (https://api-dm.yealink.com:8445); a real run would look up 2 MAC(s), then register or re-point those that differ"
+  sample: >-
+    check mode: nothing was sent to the Yealink RPS (https://api-dm.yealink.com:8445); a real run would
+    look up 2 MAC(s), then register or re-point those that differ
 api_stats:
   description: Requests sent to the RPS and what went wrong on the way (retries, 429s, 5xx, timeouts).
   returned: always

@@ -304,7 +304,13 @@ def preview(client_class, params, macs, target, warnings):
     calls = ["look up %d MAC(s)" % len(macs), then] if macs else []
     after = target.url if target else None
     results = [
-        {"mac": _mac.fmt(mac, "colon"), "action": "not_checked", "before": None, "after": after, "message": "check mode: the RPS was not asked"}
+        {
+            "mac": _mac.fmt(mac, "colon"),
+            "action": "not_checked",
+            "before": None,
+            "after": after,
+            "message": "check mode: the RPS was not asked",
+        }
         for mac in macs
     ]
     msg = "check mode: nothing was sent to the %s RPS (%s)" % (client_class.vendor, api_url)
