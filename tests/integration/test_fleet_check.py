@@ -65,7 +65,8 @@ def test_under_limit_the_whole_inventory_is_checked(tmp_path):
     )
     limited = run_playbook(tmp_path, "pbxops.autoprov.fleet_check", inventory=fleet, args=["--limit", "pbx_a"])
     assert limited.rc == 2, limited.output
-    assert "device 00:15:65:00:00:02 (autoprov_devices[0]): mac: duplicate: also a device of PBX pbx_c" in limited.task(TASK)["result"]["msg"]
+    msg = limited.task(TASK)["result"]["msg"]
+    assert "device 00:15:65:00:00:02 (autoprov_devices[0]): mac: duplicate: also a device of PBX pbx_c" in msg
     fleet["autoprov_pbx"]["hosts"]["pbx_c"] = pbx(3, ["00:15:65:00:00:03"])
     clean = run_playbook(tmp_path, "pbxops.autoprov.fleet_check", inventory=fleet, args=["--limit", "pbx_a"])
     assert clean.rc == 0, clean.output

@@ -112,5 +112,6 @@ def test_a_bad_pbx_setting_is_reported_once_not_per_device():
     ]
     errors = render_errors(devices, timezone="Mars/Olympus")
     assert errors == [
-        "pbx1: timezone (autoprov_timezone): unknown time zone 'Mars/Olympus'; use an IANA name such as Europe/Berlin, America/New_York or UTC"
+        "pbx1: timezone (autoprov_timezone): unknown time zone 'Mars/Olympus'; use an IANA name such as Europe/Berlin, "
+        "America/New_York or UTC"
     ]
