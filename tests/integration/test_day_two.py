@@ -19,6 +19,7 @@ HTTP_PASSWORD = "Http-S3cret-day2"
 SIP_SECRET = "Sip-S3cret-day2-101"
 TOKEN = "Zt4kq9Day2Token"
 PHONE = {"mac": "00:15:65:4a:a9:37", "model": "T46S", "lines": [{"extension": "101", "secret": SIP_SECRET}]}
+POLY = {"mac": "00:04:f2:aa:bb:01", "model": "VVX450", "lines": [{"extension": "103", "secret": SIP_SECRET + "p"}]}
 TYPO = {"mac": "00:15:65:4a:a9:38", "model": "T46X", "lines": [{"extension": "102", "secret": SIP_SECRET + "x"}]}
 SITE = "pbxops.autoprov.site"
 
@@ -105,8 +106,36 @@ def test_validation_first_switches_tags_and_backend_none(lab, tmp_path):
     assert lab.files() != original
     lease = lab.request()
     assert lease["options"][66] == masked.replace("********", HTTP_PASSWORD).encode() + b"\0"
-    stopped = site(lab, work, [PHONE], dhcp, "-e", "autoprov_responder_state=stopped", "--tags", "autoprov_responder")
+    probe_checks(lab, work, dhcp)
+    stopped = site(lab, work, [PHONE, POLY], dhcp, "-e", "autoprov_responder_state=stopped", "--tags", "autoprov_responder")
     assert stopped.rc == 0 and not work.joinpath("responder", "state", "responder.pid").exists()
+
+
+def probe_checks(lab, work, dhcp):
+    """pbxops.autoprov.probe: the PBX's own SIP listen address by default, every catalog vendor, a clear word for a
+    MAC that is not in the inventory."""
+    added = site(lab, work, [PHONE, POLY], dhcp)
+    assert added.rc == 0, added.output[-3000:]
+    inventory = netns_inventory(lab.srv, lab.dir, host="pbx-a", hostvars=pbx_vars(work, [PHONE, POLY], dhcp))
+    inventory = {"all": {"children": {"autoprov_pbx": {"hosts": inventory["all"]["hosts"]}}}}
+
+    def probe(mac):
+        return run_playbook(work / "ansible", "pbxops.autoprov.probe", inventory=inventory, extra_vars={"autoprov_probe_mac": mac})
+
+    booted = probe(PHONE["mac"]).task("Boot the phone (PnP, then fetch its files)")["result"]
+    assert booted["answered_by"] == "%s:15060" % SERVER_A, booted  # autoprov_responder_sip_listen, no target given
+    assert {f["status"] for f in booted["fetched"]} == {200}, booted["fetched"]
+    poly = probe(POLY["mac"]).task("Boot the phone (PnP, then fetch its files)")["result"]
+    assert poly["answered_by"] is None and poly["url"] == "http://phones:***@%s:18080/%s/" % (SERVER_A, TOKEN), poly
+    got = {f["url"].rsplit("/", 1)[1]: f["status"] for f in poly["fetched"]}
+    assert sorted(got) == ["000000000000.cfg", "0004f2aabb01-autoprov.cfg", "0004f2aabb01.cfg", "autoprov-site.cfg"], got
+    # The files without secrets come as to a phone sent by option 66; the one with the SIP password needs the
+    # phone's own User-Agent, which the catalog has no PROBE profile for (Poly): the responder's answer is shown.
+    assert got["000000000000.cfg"] == got["0004f2aabb01.cfg"] == got["autoprov-site.cfg"] == 200, got
+    assert got["0004f2aabb01-autoprov.cfg"] in (200, 403), got
+    stranger = probe("00:15:65:99:99:99")
+    assert stranger.rc != 0 and "No first item" not in stranger.output
+    assert "pbx-a: autoprov_probe_mac 00:15:65:99:99:99: not a device of this PBX's autoprov_devices (2 device(s):" in stranger.output
 
 
 class Listener:
