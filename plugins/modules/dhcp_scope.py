@@ -319,12 +319,24 @@ manual:
   type: list
   elements: dict
   contains:
-    code: {description: The option code., type: int}
-    name: {description: Its name (V(tftp-server-name) for 66), or null for codes given with a type., type: str}
-    type: {description: The value's type (V(string), V(hex), V(ipv4-list), ...)., type: str}
-    value: {description: "The value as typed into the server; option 66 with the credentials, the password as C(********).", type: raw}
-    hex: {description: The option's bytes as hex (for servers that ask for hex), null where the value holds the password., type: str}
-    vendor_class: {description: Only for clients of this vendor class (option 60), or null., type: str}
+    code:
+      description: The option code.
+      type: int
+    name:
+      description: Its name (V(tftp-server-name) for 66), null for codes given with a type.
+      type: str
+    type:
+      description: The value's type - V(string), V(hex), V(ipv4-list) and so on.
+      type: str
+    value:
+      description: The value as typed into the server; option 66 with the credentials, the password as C(********).
+      type: raw
+    hex:
+      description: The option's bytes as hex (for servers that ask for hex), null where the value holds the password.
+      type: str
+    vendor_class:
+      description: Only for clients of this vendor class (option 60), else null.
+      type: str
   sample:
     - code: 66
       name: tftp-server-name
