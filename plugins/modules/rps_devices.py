@@ -25,6 +25,7 @@ description:
 author: pbxops maintainers (@pbxops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - pbxops.autoprov.attributes
 attributes:
   check_mode:
     support: full
@@ -35,8 +36,6 @@ attributes:
   diff_mode:
     support: full
     details: Per-MAC before/after URL; credentials are never part of it.
-  platform:
-    platforms: posix
   idempotent:
     description: Can run again with the same input and changes nothing the second time.
     support: full
