@@ -35,18 +35,38 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         super().run(tmp, task_vars)
         task_vars = task_vars or {}
+        args, failure = self._arguments()
+        if failure:
+            return failure
+        host = args["pbx_name"] or task_vars.get("inventory_hostname", "localhost")
+        prepared = self._prepare(host, args, task_vars)
+        if prepared.get("failed"):
+            return prepared
+        devices, files, secrets, settings, warnings = (prepared[k] for k in ("devices", "files", "secrets", "settings", "warnings"))
+        if args["validate_only"]:
+            # The site playbook's first step: everything checked and rendered, nothing touched on the target.
+            msg = "%s: %d device(s), %d file(s): the device configuration is valid (validate_only: nothing was touched)"
+            return dict(
+                changed=False, devices=len(devices), files=sorted(files), msg=msg % (host, len(devices), len(files)), warnings=warnings
+            )
+        return self._ship(host, args, task_vars, devices, files, secrets, settings, warnings)
+
+    def _arguments(self):
+        """(validated args, None) or (None, failure)."""
         # The device list is checked by _devices, which names host, MAC and field; the generic
         # validator would only slow a thousand devices down (it copies and walks them).
         raw = dict(self._task.args)
         devices_arg = raw.pop("devices", None) or []
         validated = ArgumentSpecValidator(_SPEC_WITHOUT_DEVICES).validate(raw)
         if validated.error_messages:
-            return _fail("device_configs: " + "; ".join(validated.error_messages))
+            return None, _fail("device_configs: " + "; ".join(validated.error_messages))
         args = dict(validated.validated_parameters, devices=devices_arg)
         if args.get("sync") or args.get("contents"):
-            return _fail("device_configs: sync and contents are set by the action plugin, not by a task")
-        host = args["pbx_name"] or task_vars.get("inventory_hostname", "localhost")
+            return None, _fail("device_configs: sync and contents are set by the action plugin, not by a task")
+        return args, None
 
+    def _prepare(self, host, args, task_vars):
+        """Check the settings and the devices, then render: {devices, files, secrets, settings, warnings} or a failure."""
         errors = self._check_settings(host, args)
         settings = {name: args[name] for name in SETTINGS}
         settings["server_url"], settings["provisioning_username"], settings["provisioning_password"] = (
@@ -70,7 +90,10 @@ class ActionModule(ActionBase):
         files, secrets, errors = _render.Renderer(template_dirs).render(host, devices, settings)
         if errors:
             return _fail(self._summary(host, errors), errors=errors)
+        return dict(devices=devices, files=files, secrets=secrets, settings=settings, warnings=problems.warnings)
 
+    def _ship(self, host, args, task_vars, devices, files, secrets, settings, warnings):
+        """Plan on the target, then (not in check mode) write what changed and prune."""
         manifest = self._manifest(host, settings, devices, files)
         want_diff = bool(self._task.diff)
         sync = dict(phase="plan", wanted={n: f.sha256 for n, f in files.items()}, manifest=manifest, want_old=want_diff)
@@ -90,8 +113,8 @@ class ActionModule(ActionBase):
             manifest=os.path.join(args["dest"], MANIFEST),
             backups=[],
         )
-        if problems.warnings:
-            result["warnings"] = problems.warnings
+        if warnings:
+            result["warnings"] = warnings
         if want_diff and plan["changed"]:
             result["diff"] = self._diff(files, plan, secrets)
         if plan["changed"] and not self._task.check_mode:

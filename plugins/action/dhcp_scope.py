@@ -7,6 +7,7 @@ from __future__ import annotations
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp import manual
 from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp.model import ScopeError, build_scope
 from ansible_collections.pbxops.autoprov.plugins.module_utils._dhcp.spec import ARGUMENT_SPEC
 
@@ -16,6 +17,12 @@ MODULE = "pbxops.autoprov.dhcp_scope"
 def backend_problems(args):
     """Settings that do not fit the chosen backend."""
     backend, problems = args["backend"], []
+    if backend == "none":
+        if args.get("create"):
+            problems.append("create: backend none changes no DHCP server, so it creates no scope; choose kea, isc_dhcpd or dnsmasq")
+        used = [f for f in ("config_file", "dropin_dir", "control_agent_url") if args.get(f)]
+        problems.extend("%s: backend none touches no DHCP server" % field for field in used)
+        return problems
     if backend != "kea":
         for field in ("control_agent_url", "control_agent_user", "control_agent_password", "ca_path"):
             if args.get(field):
@@ -55,6 +62,18 @@ class ActionModule(ActionBase):
         if problems:
             where = "host %s: dhcp_scope (%s, subnet %s)" % (host, args["backend"], args["subnet"])
             return dict(failed=True, changed=False, msg="%s: %s" % (where, "; ".join(problems)), problems=problems)
+        if args["backend"] == "none":
+            entries, text = manual.instructions(
+                scope, args["provisioning_url"], args.get("provisioning_username"), args.get("provisioning_password")
+            )
+            return dict(changed=False, backend="none", subnet=scope["subnet"], manual=entries, msg=text)
+        if args["validate_only"]:
+            return dict(
+                changed=False,
+                backend=args["backend"],
+                subnet=scope["subnet"],
+                msg="host %s: dhcp_scope: the input is valid (validate_only)" % host,
+            )
         module_args = dict(self._task.args, scope=scope, provisioning_url=args["provisioning_url"])
         result = self._execute_module(MODULE, module_args=module_args, task_vars=task_vars)
         if result.get("failed") and result.get("msg"):

@@ -114,10 +114,24 @@ def _resolve_model(problems, pos, mac, item, vendor):
         problems.error(pos, mac, "model", "missing; valid for %s: %s" % (catalog.VENDORS[vendor].name, _model_names(vendor)))
         return None
     found = catalog.find_models(str(name), vendor)
-    if not found:
-        problems.error(pos, mac, "model", "unknown %s model %r; valid: %s" % (catalog.VENDORS[vendor].name, name, _model_names(vendor)))
+    if found:
+        return found[0]
+    elsewhere = sorted({catalog.VENDORS[m.vendor].name for m in catalog.find_models(str(name))})
+    if elsewhere and item.get("vendor") in (None, ""):
+        # The vendor came from the OUI: the MAC and the model disagree, and either may be the typo.
+        organisation = _mac.oui_organisation(_mac.normalize(item.get("mac")))
+        problems.error(
+            pos,
+            mac,
+            "mac/model",
+            "conflict: the MAC's OUI is registered to %s (%s), but %s is a %s model; check the MAC, or the model, "
+            "or set vendor if the device really is a %s"
+            % (catalog.VENDORS[vendor].name, organisation, name, " or ".join(elsewhere), elsewhere[0]),
+        )
         return None
-    return found[0]
+    also = " (%s is a %s model)" % (name, " or ".join(elsewhere)) if elsewhere else ""
+    problems.error(pos, mac, "model", "unknown %s model %r%s; valid: %s" % (catalog.VENDORS[vendor].name, name, also, _model_names(vendor)))
+    return None
 
 
 def _model_names(vendor):
@@ -249,7 +263,7 @@ def check_devices(host, devices, settings, pbx_method=None, fleet=None):
     """Validate one PBX's device list.
 
     settings: the PBX-wide values lines default to (sip_server, sip_port,
-    sip_transport, voicemail). fleet: {other_host: [device, ...]} for the
+    sip_transport, voicemail) and language. fleet: {other_host: [device, ...]} for the
     duplicate check across PBXes. Returns (devices, problems); devices are
     normalised records the templates see, valid only when problems.errors is empty.
     """
@@ -262,50 +276,66 @@ def check_devices(host, devices, settings, pbx_method=None, fleet=None):
         if not isinstance(item, dict):
             problems.errors.append("%s: autoprov_devices[%d]: must be a mapping with mac and model" % (host, pos))
             continue
-        mac = str(item.get("mac", "")) or None
-        _unknown_fields(problems, pos, mac, "", item, DEVICE_FIELDS)
-        try:
-            canonical = _mac.normalize(item.get("mac"))
-        except _mac.MacError as exc:
-            problems.error(pos, mac, "mac", str(exc) if item.get("mac") is not None else "missing")
-            canonical = None
-        if canonical:
-            if canonical in seen:
-                problems.error(pos, mac, "mac", "duplicate: also autoprov_devices[%d] on this PBX" % seen[canonical])
-            seen[canonical] = pos
-        vendor = _resolve_vendor(problems, pos, mac, item, canonical)
-        model = _resolve_model(problems, pos, mac, item, vendor) if vendor else None
-        if model is None:
-            continue
-        method = _check_method(problems, pos, mac, item, model, pbx_method)
-        lines = _check_lines(problems, pos, mac, item, model, settings)
-        keys = _check_keys(problems, pos, mac, item, model, len(lines))
-        dvars = item.get("vars") or {}
-        if not isinstance(dvars, dict):
-            problems.error(pos, mac, "vars", "must be a mapping of template variables")
-            dvars = {}
-        if canonical is None:
-            continue
-        out.append(
-            {
-                "mac": canonical,
-                "vendor": vendor,
-                "model": model.name,
-                "kind": model.kind,
-                "method": method,
-                "lines": lines,
-                "keys": keys,
-                "vars": dvars,
-                "description": item.get("description") or "",
-                "auth": item.get("auth"),
-                "serial": item.get("serial"),
-                "pin": item.get("pin"),
-                "position": pos,
-            }
-        )
+        device = _check_device(problems, pos, item, seen, settings, pbx_method)
+        if device is not None:
+            out.append(device)
+    check_languages(problems, out, settings.get("language"))
     if fleet:
         problems.errors.extend(fleet_duplicates(dict(fleet, **{host: devices})).get(host, []))
     return out, problems
+
+
+def _check_device(problems, pos, item, seen, settings, pbx_method):
+    """The normalised record of one device, or None; every problem recorded."""
+    mac = str(item.get("mac", "")) or None
+    _unknown_fields(problems, pos, mac, "", item, DEVICE_FIELDS)
+    try:
+        canonical = _mac.normalize(item.get("mac"))
+    except _mac.MacError as exc:
+        problems.error(pos, mac, "mac", str(exc) if item.get("mac") is not None else "missing")
+        canonical = None
+    if canonical:
+        if canonical in seen:
+            problems.error(pos, mac, "mac", "duplicate: also autoprov_devices[%d] on this PBX" % seen[canonical])
+        seen[canonical] = pos
+    vendor = _resolve_vendor(problems, pos, mac, item, canonical)
+    model = _resolve_model(problems, pos, mac, item, vendor) if vendor else None
+    if model is None:
+        return None
+    method = _check_method(problems, pos, mac, item, model, pbx_method)
+    lines = _check_lines(problems, pos, mac, item, model, settings)
+    keys = _check_keys(problems, pos, mac, item, model, len(lines))
+    dvars = item.get("vars") or {}
+    if not isinstance(dvars, dict):
+        problems.error(pos, mac, "vars", "must be a mapping of template variables")
+        dvars = {}
+    if canonical is None:
+        return None
+    record = dict(mac=canonical, vendor=vendor, model=model.name, kind=model.kind, method=method, lines=lines, keys=keys, vars=dvars)
+    record.update(description=item.get("description") or "", position=pos)
+    record.update({k: item.get(k) for k in ("auth", "serial", "pin")})
+    return record
+
+
+def check_languages(problems, devices, language):
+    """The language each device gets, against its vendor's list (catalog `languages`: our code -> the
+    vendor's value; either is accepted). The PBX's autoprov_language is reported once per vendor,
+    a device's own vars.language per device. A vendor without a list is not checked."""
+    reported = set()
+    for device in devices:
+        vendor = catalog.VENDORS[device["vendor"]]
+        own = "language" in device["vars"]
+        value = device["vars"]["language"] if own else language
+        known = vendor.languages
+        if value in (None, "") or not known or value in known or value in known.values():
+            continue
+        valid = "%s (or %s's own names: %s)" % (", ".join(sorted(known)), vendor.name, ", ".join(sorted(set(known.values()))))
+        text = "%r is not a language for %s; valid: %s" % (value, vendor.name, valid)
+        if own:
+            problems.error(device["position"], _mac.fmt(device["mac"], "colon"), "vars.language", text)
+        elif vendor.key not in reported:
+            reported.add(vendor.key)
+            problems.errors.append("%s: language (autoprov_language): %s" % (problems.host, text))
 
 
 def _macs(devices):

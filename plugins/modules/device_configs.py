@@ -162,6 +162,13 @@ options:
   pbx_name:
     description: Name of this PBX in the manifest and in messages. Defaults to the inventory hostname.
     type: str
+  validate_only:
+    description:
+      - Check the settings and every device and render every file on the controller, then stop - nothing is read
+        or written on the target. The provision role runs this first, so that a bad inventory changes nothing
+        anywhere (RV(files) then lists the files a real run would manage).
+    type: bool
+    default: false
   sync:
     description: Internal, set by the action plugin. Do not set it in a task.
     type: dict

@@ -52,10 +52,14 @@ attributes:
     support: full
 options:
   backend:
-    description: The DHCP server software.
+    description:
+      - The DHCP server software.
+      - V(none) - a DHCP server we do not manage (the customer's router, a managed switch). Nothing is touched on
+        any host; the task checks the options as for the other backends and returns them in RV(manual) and RV(msg)
+        for a person to set by hand (the HTTP password of option 66 shown as C(********)).
     type: str
     required: true
-    choices: [kea, isc_dhcpd, dnsmasq]
+    choices: [kea, isc_dhcpd, dnsmasq, none]
   subnet:
     description: The IPv4 subnet in CIDR form, for example V(192.0.2.0/24).
     type: str
@@ -220,6 +224,12 @@ options:
         description: Seconds to wait for the server (and for the control agent).
         type: float
         default: 15.0
+  validate_only:
+    description:
+      - Check the input on the controller and stop; nothing is read or changed on the DHCP host. The provision role
+        runs this first, so that a bad inventory changes nothing anywhere.
+    type: bool
+    default: false
   scope:
     description: Internal, set by the action plugin. Do not set it in a task.
     type: dict
@@ -302,6 +312,41 @@ notes:
   returned: always
   type: list
   elements: str
+manual:
+  description: With O(backend=none) - the options to set by hand, in the order a server lists them.
+  returned: backend none
+  type: list
+  elements: dict
+  contains:
+    code:
+      description: The option code.
+      type: int
+    name:
+      description: Its name (V(tftp-server-name) for 66), null for codes given with a type.
+      type: str
+    type:
+      description: The value's type - V(string), V(hex), V(ipv4-list) and so on.
+      type: str
+    value:
+      description: The value as typed into the server; option 66 with the credentials, the password as C(********).
+      type: raw
+    hex:
+      description: The option's bytes as hex (for servers that ask for hex), null where the value holds the password.
+      type: str
+    vendor_class:
+      description: Only for clients of this vendor class (option 60), else null.
+      type: str
+  sample:
+    - code: 66
+      name: tftp-server-name
+      type: string
+      value: "http://phones:********@192.0.2.10:8080/TOKEN/"
+      hex: null
+      vendor_class: null
+msg:
+  description: With O(backend=none) - the options as lines for a person; with O(validate_only) - that the input is valid.
+  returned: backend none, validate_only
+  type: str
 rolled_back:
   description: On failure - the previous config was restored (or never left).
   returned: failure

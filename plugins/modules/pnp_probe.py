@@ -37,7 +37,7 @@ options:
     description: The vendor whose phone to imitate.
     type: str
     required: true
-    choices: [fanvil, grandstream, htek, snom, yealink]
+    choices: [cisco, fanvil, grandstream, htek, poly, snom, yealink, yeastar]
   mac:
     description: MAC address of the imitated phone (any common notation).
     type: str
@@ -98,6 +98,14 @@ options:
     description: Check the config host's certificate for C(https) URLs.
     type: bool
     default: true
+  url:
+    description:
+      - For a vendor whose phones this module cannot probe by PnP (the catalog has no PnP profile for it - Cisco,
+        Poly and Yeastar today), the provisioning URL the phone gets from DHCP option 66 or the RPS; the module then
+        skips PnP and, with O(fetch=true), fetches the files from it as the phone would (with the vendor's
+        User-Agent where the catalog knows it, else none).
+      - May carry the HTTP credentials (V(http://user:password@host/...)); never shown. Ignored for PnP vendors.
+    type: str
 notes:
   - Multicast leaves only through the chosen interface, with a TTL of 1, as a phone's does.
   - The responder answers only MACs of its manifest unless it is told to answer every device; other MACs are recorded as discovered.

@@ -29,7 +29,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads the RPS and reports what would change; a conflict the vendor only reveals on write shows in the real run.
+    details: >-
+      Sends nothing to the RPS, not even a lookup (the vendor's service is not ours to load or log into on a dry run).
+      The input is checked as in a real run; every MAC is reported as V(not_checked) and RV(msg) and RV(calls) say
+      what a real run would ask the RPS. Which MACs differ shows in the real run, which reads before it writes.
   diff_mode:
     support: full
     details: Per-MAC before/after URL; credentials are never part of it.
@@ -253,7 +256,7 @@ results:
     action:
       description:
         - V(registered), V(updated) (moved to the URL), V(unregistered), V(unchanged) or V(failed).
-        - In check mode, what would happen.
+        - In check mode V(not_checked) (the RPS was not asked).
       type: str
     before:
       description: The URL the MAC pointed at in this account before, or null.
@@ -272,6 +275,19 @@ results:
       returned: when O(return_pins=true)
   sample:
     - {mac: "00:15:65:aa:bb:01", action: registered, before: null, after: "https://pbx.example.net/p/abc/", message: null}
+calls:
+  description: In check mode, what a real run would ask the RPS, in order (nothing was sent).
+  returned: check mode
+  type: list
+  elements: str
+  sample: ["look up 2 MAC(s)", "register or re-point those that differ"]
+msg:
+  description: In check mode, the RPS and the calls a real run would make; on failure, what failed.
+  returned: check mode, failure
+  type: str
+  sample: >-
+    check mode: nothing was sent to the Yealink RPS (https://api-dm.yealink.com:8445); a real run would
+    look up 2 MAC(s), then register or re-point those that differ
 api_stats:
   description: Requests sent to the RPS and what went wrong on the way (retries, 429s, 5xx, timeouts).
   returned: always

@@ -54,4 +54,22 @@ def test_a_clean_fleet_passes_once_for_all(tmp_path):
         inventory=inventory(pbx_a=pbx(1, ["00:15:65:00:00:01"]), pbx_b=pbx(2, ["00:15:65:00:00:02"]), pbx_c=pbx(3, [])),
     )
     assert run.rc == 0, run.output
-    assert [r["result"]["msg"] for r in run.results if r["task"] == TASK] == ["3 PBX(es): no MAC is claimed twice"]
+    assert [r["result"]["msg"] for r in run.results if r["task"] == TASK] == ["3 PBX(es) of the whole inventory: no MAC is claimed twice"]
+
+
+def test_under_limit_the_whole_inventory_is_checked(tmp_path):
+    fleet = inventory(
+        pbx_a=pbx(1, ["00:15:65:00:00:01"]),
+        pbx_b=pbx(2, ["00:15:65:00:00:02"]),
+        pbx_c=pbx(3, ["00:15:65:00:00:02"]),
+    )
+    limited = run_playbook(tmp_path, "pbxops.autoprov.fleet_check", inventory=fleet, args=["--limit", "pbx_a"])
+    assert limited.rc == 2, limited.output
+    msg = limited.task(TASK)["result"]["msg"]
+    assert "device 00:15:65:00:00:02 (autoprov_devices[0]): mac: duplicate: also a device of PBX pbx_c" in msg
+    fleet["autoprov_pbx"]["hosts"]["pbx_c"] = pbx(3, ["00:15:65:00:00:03"])
+    clean = run_playbook(tmp_path, "pbxops.autoprov.fleet_check", inventory=fleet, args=["--limit", "pbx_a"])
+    assert clean.rc == 0, clean.output
+    assert clean.task(TASK)["result"]["msg"] == (
+        "3 PBX(es) of the whole inventory (this run is limited to 1 of them; the check is not): no MAC is claimed twice"
+    )

@@ -177,7 +177,9 @@ def test_register_rerun_change_unregister(tmp_path, fake, rps_tls):
         assert rerun["changed"] is False and {r["action"] for r in rerun["results"]} == {"unchanged"}
 
     preview = run.task("change url, check mode")["result"]
-    assert preview["changed"] is True and {r["action"] for r in preview["results"]} == {"updated"}
+    # Check mode asks the RPS nothing (a dry run does not touch the vendor's service) and says what it would call.
+    assert preview["changed"] is False and {r["action"] for r in preview["results"]} == {"not_checked"}
+    assert preview["api_stats"]["requests"] == 0 and "a real run would look up 2 MAC(s)" in preview["msg"]
     changed = run.task("change url")["result"]
     assert changed["changed"] is True
     # Check mode changed nothing: the real run still found URL_A.

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-BACKENDS = ("kea", "isc_dhcpd", "dnsmasq")
+BACKENDS = ("kea", "isc_dhcpd", "dnsmasq", "none")
 OPTION_TYPES = ("string", "hex", "ipv4-list", "uint8", "uint16", "uint32", "int32")
 
 OPTION_SPEC = dict(
@@ -49,5 +49,6 @@ ARGUMENT_SPEC = dict(
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path"),
     service=dict(type="dict", default={}, options=SERVICE_SPEC),
+    validate_only=dict(type="bool", default=False),
     scope=dict(type="dict"),
 )

@@ -11,7 +11,7 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import ca
 from ansible_collections.pbxops.autoprov.plugins.module_utils._sip import probe as pnp
 
 ARGUMENT_SPEC = dict(
-    vendor=dict(type="str", required=True, choices=pnp.vendors()),
+    vendor=dict(type="str", required=True, choices=sorted(_catalog.VENDORS)),
     mac=dict(type="str", required=True),
     model=dict(type="str"),
     firmware=dict(type="str"),
@@ -26,6 +26,7 @@ ARGUMENT_SPEC = dict(
     username=dict(type="str"),
     password=dict(type="str", no_log=True),
     validate_certs=dict(type="bool", default=True),
+    url=dict(type="str", no_log=True),
 )
 MUTUALLY_EXCLUSIVE = [("interface", "source")]
 
@@ -46,16 +47,9 @@ def run(module):
         mac = _mac.normalize(p["mac"])
     except _mac.MacError as exc:
         module.fail_json(msg="mac: %s" % exc)
-    model = pnp.announced_model(vendor, p["model"]) if p["model"] else pnp.profile(vendor)["model"]
-    firmware = p["firmware"] or pnp.profile(vendor)["firmware"]
+    model, firmware = _identity(vendor, p["model"], p["firmware"])
     agent = pnp.user_agent(vendor, "http", mac, model, firmware)
-    try:
-        source = pnp.interface_address(p["interface"]) if p["interface"] else p["source"]
-        result = pnp.probe(vendor, mac, model, firmware, p["target"], source, p["source_port"], p["timeout"])
-    except pnp.ProbeError as exc:
-        module.fail_json(msg="%s (device %s, vendor %s): %s" % (p["target"], mac, vendor, exc))
-    except OSError as exc:
-        module.fail_json(msg="%s: %s" % (p["target"], exc), exception=traceback.format_exc())
+    result = _ask(module, vendor, mac, model, firmware)
     # Credentials in the NOTIFY's URL (vendors that take them there) are used, never shown.
     bare_url, url_user, url_password = _urls.split_credentials(result["url"])
     if url_user is not None:
@@ -77,6 +71,34 @@ def run(module):
         username, password = (p["username"], p["password"]) if p["username"] is not None else (url_user, url_password)
         result["fetched"] = pnp.fetch(urls, agent, username, password, p["validate_certs"], p["timeout"])
     module.exit_json(**result)
+
+
+def _identity(vendor, model, firmware):
+    """(model as announced, firmware): the task's, else the vendor's sample (PROBE), else its first catalog model."""
+    if pnp.has_pnp(vendor):
+        sample = pnp.profile(vendor)
+        return (pnp.announced_model(vendor, model) if model else sample["model"]), firmware or sample["firmware"]
+    return model or _catalog.models_of(vendor)[0].name, firmware or ""
+
+
+def _ask(module, vendor, mac, model, firmware):
+    """The PnP exchange, or for a vendor whose phones do not use PnP the URL DHCP or the RPS would hand them."""
+    p = module.params
+    if not pnp.has_pnp(vendor):
+        if not p["url"]:
+            methods = ", ".join(_catalog.VENDORS[vendor].methods)
+            module.fail_json(
+                msg="device %s: %s phones are not probed by PnP here (catalog methods: %s; no PnP profile); give url, the "
+                "provisioning URL that DHCP option 66 or the RPS hands them, to fetch their files as they would" % (mac, vendor, methods)
+            )
+        return pnp.without_pnp(p["url"])
+    try:
+        source = pnp.interface_address(p["interface"]) if p["interface"] else p["source"]
+        return pnp.probe(vendor, mac, model, firmware, p["target"], source, p["source_port"], p["timeout"])
+    except pnp.ProbeError as exc:
+        module.fail_json(msg="%s (device %s, vendor %s): %s" % (p["target"], mac, vendor, exc))
+    except OSError as exc:
+        module.fail_json(msg="%s: %s" % (p["target"], exc), exception=traceback.format_exc())
 
 
 def _no_answer(target, mac, vendor, result):

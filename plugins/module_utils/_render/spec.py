@@ -30,6 +30,7 @@ ARGUMENT_SPEC = dict(
     vars=dict(type="dict", default={}),
     fleet_check=dict(type="bool", default=True),
     pbx_name=dict(type="str"),
+    validate_only=dict(type="bool", default=False),
     sync=dict(type="dict"),
     contents=dict(type="dict", no_log=True),
 )

@@ -292,6 +292,8 @@ def run(params, check_mode):
     devices = check_devices(client_class, params["devices"] or [])
     target, warnings = _target(params, client_class) if params["state"] == "present" else (None, [])
     _check_input(params, client_class, credentials, target)
+    if check_mode:
+        return preview(client_class, params, list(devices), target, warnings, credentials)
     client, scrub = _connect(params, client_class, credentials, devices)
 
     result = {"changed": False, "results": [], "api_stats": client.http.stats, "warnings": warnings}
@@ -334,3 +336,31 @@ def _summarise(result, vendor, count, scrub):
             "%d of %d MACs failed at the %s RPS: %s"
             % (len(failures), count, vendor, "; ".join("%s: %s" % (r["mac"], r["message"]) for r in failures))
         )
+    return result
+
+
+def preview(client_class, params, macs, target, warnings, credentials):
+    """Check mode: the input passed every check; say what a real run would ask the RPS, and ask nothing.
+
+    A vendor's RPS is someone else's production service (quotas, audit logs): a dry run
+    does not talk to it, so it cannot tell which MACs differ; the real run reads first.
+    """
+    api_url = (params.get("api_url") or client_class.service_url(credentials)).rstrip("/")
+    then = "register or re-point those that differ" if params["state"] == "present" else "unregister those in this account"
+    calls = ["look up %d MAC(s)" % len(macs), then] if macs else []
+    after = target.url if target else None
+    results = [
+        {
+            "mac": _mac.fmt(mac, "colon"),
+            "action": "not_checked",
+            "before": None,
+            "after": after,
+            "message": "check mode: the RPS was not asked",
+        }
+        for mac in macs
+    ]
+    msg = "check mode: nothing was sent to the %s RPS (%s)" % (client_class.vendor, api_url)
+    if calls:
+        msg += "; a real run would %s" % ", then ".join(calls)
+    stats = dict.fromkeys(("requests", "retries", "throttled", "server_errors", "timeouts", "connection_errors"), 0)
+    return {"changed": False, "results": results, "api_stats": stats, "warnings": warnings, "msg": msg, "calls": calls, "diff": {}}

@@ -56,9 +56,14 @@ def announced_model(vendor, model):
     return form.format(model=model, code=codes.get(model.upper()) or model)
 
 
+def has_pnp(vendor):
+    """Whether we know how this vendor's phone sends its PnP SUBSCRIBE (the vendor file's PROBE)."""
+    return vendor in _catalog_data.PROBE
+
+
 def user_agent(vendor, kind, mac, model, firmware):
-    """The SIP (kind 'sip') or HTTP (kind 'http') User-Agent of this vendor's phone, or None."""
-    template = profile(vendor)["%s_user_agent" % kind]
+    """The SIP (kind 'sip') or HTTP (kind 'http') User-Agent of this vendor's phone, or None (also for a vendor without PROBE)."""
+    template = _catalog_data.PROBE.get(vendor, {}).get("%s_user_agent" % kind)
     return template.format(model=model, firmware=firmware, **mac_forms(mac)) if template else None
 
 
@@ -125,6 +130,12 @@ def _socket_for(target_host, source_ip, source_port):
         sock.close()
         raise ProbeError("cannot send from %s:%d: %s" % (source_ip, source_port, exc.strerror)) from None
     return sock
+
+
+def without_pnp(url):
+    """The result of a probe that skips PnP: the device was handed url (DHCP option 66, RPS) instead."""
+    keys = ("target", "source", "subscribe", "subscribe_status", "answered_by", "notify", "elapsed_ms")
+    return dict(dict.fromkeys(keys), url=url)
 
 
 def probe(vendor, mac, model, firmware, target, source_ip=None, source_port=0, timeout=5.0):

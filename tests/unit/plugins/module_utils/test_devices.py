@@ -124,3 +124,37 @@ def test_catalog_method_limits(vendor, method):
 def test_not_a_list():
     ignored, problems = check({"mac": "x"})
     assert problems.errors == ["pbx1: autoprov_devices: must be a list of devices, not dict"]
+
+
+def test_oui_contradicting_the_model_is_named_a_conflict():
+    # 00:15:65 is Yealink's OUI; X4U is a Fanvil model: either may be the typo, so both are named.
+    _devices_, problems = check([phone(model="X4U")])
+    (error,) = problems.errors
+    assert error.startswith(
+        "pbx1: device 00:15:65:aa:bb:01 (autoprov_devices[0]): mac/model: conflict: the MAC's OUI is registered to Yealink"
+    )
+    assert "but X4U is a Fanvil model; check the MAC, or the model, or set vendor if the device really is a Fanvil" in error
+    assert "unknown Yealink model" not in error
+
+
+def test_a_model_of_another_vendor_with_the_vendor_given_says_whose_it_is():
+    _devices_, problems = check([phone(model="X4U", vendor="yealink")])
+    assert "model: unknown Yealink model 'X4U' (X4U is a Fanvil model); valid: T30" in problems.errors[0]
+
+
+def test_the_pbx_language_is_checked_per_vendor_once():
+    devices = [phone(), phone(mac="00:15:65:aa:bb:02"), phone(mac="0c:38:3e:07:e1:6c", model="X4U")]
+    _devices_, problems = _devices.check_devices("pbx1", devices, dict(SETTINGS, language="english"))
+    assert len(problems.errors) == 2, problems.errors  # Yealink once (two phones), Fanvil once
+    yealink = problems.errors[0]
+    assert yealink.startswith("pbx1: language (autoprov_language): 'english' is not a language for Yealink; valid: de, en, es")
+    assert "(or Yealink's own names: Dutch, English," in yealink
+    assert problems.errors[1].startswith("pbx1: language (autoprov_language): 'english' is not a language for Fanvil")
+
+
+def test_language_codes_and_the_vendors_own_names_pass_and_a_device_override_is_its_own_error():
+    ok = [phone(), phone(mac="00:15:65:aa:bb:02", vars={"language": "German"})]
+    assert _devices.check_devices("pbx1", ok, dict(SETTINGS, language="de"))[1].errors == []
+    bad = [phone(), phone(mac="00:15:65:aa:bb:02", vars={"language": "ja"})]
+    (error,) = _devices.check_devices("pbx1", bad, dict(SETTINGS, language="en"))[1].errors
+    assert error.startswith("pbx1: device 00:15:65:aa:bb:02 (autoprov_devices[1]): vars.language: 'ja' is not a language for Yealink")

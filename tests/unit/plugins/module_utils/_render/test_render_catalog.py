@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from vendor_helpers import PROVISIONING_PASSWORD, line, render, render_files
+from vendor_helpers import PROVISIONING_PASSWORD, line, render, render_errors, render_files
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog as _catalog
@@ -108,3 +108,16 @@ def test_every_vendor_is_complete():
         assert set(vendor.key_types) <= set(_catalog.KEY_TYPES), key
         assert not vendor.languages or {"en", "de", "fr"} <= set(vendor.languages), key  # none: the vendor writes no language
         assert all(p == p.lower() for p in vendor.pnp_names) and (("pnp" in vendor.methods) == bool(vendor.pnp_names)), key
+
+
+def test_a_bad_pbx_setting_is_reported_once_not_per_device():
+    devices = [
+        {"mac": mac_for(vendor, n), "model": _catalog.models_of(vendor)[0].name, "lines": []}
+        for vendor in ("yealink", "fanvil")
+        for n in (1, 2, 3)
+    ]
+    errors = render_errors(devices, timezone="Mars/Olympus")
+    assert errors == [
+        "pbx1: timezone (autoprov_timezone): unknown time zone 'Mars/Olympus'; use an IANA name such as Europe/Berlin, "
+        "America/New_York or UTC"
+    ]

@@ -62,7 +62,11 @@ def test_register_rerun_change_unregister(vendor_fake):
 
     clear(fake)
     preview = harness.run(vendor, fake, check_mode=True, url=harness.URL_B)
-    assert set(harness.actions(preview).values()) == {"updated"} and writes(vendor, fake) == []
+    # Check mode sends nothing at all (not even a lookup) and says what a real run would call.
+    assert set(harness.actions(preview).values()) == {"not_checked"} and not preview["changed"]
+    assert fake.log == [] and fake.calls == [] and preview["api_stats"]["requests"] == 0
+    assert preview["calls"] == ["look up %d MAC(s)" % len(macs), "register or re-point those that differ"]
+    assert "nothing was sent to the" in preview["msg"] and fake.base in preview["msg"]
     moved = harness.run(vendor, fake, url=harness.URL_B)
     assert set(harness.actions(moved).values()) == {"updated"}
     assert all(harness.URL_B.split("//")[1] in fake.url_of(m) for m in macs)

@@ -142,7 +142,7 @@ def test_register_rerun_move_and_unregister_make_only_the_calls_needed(fake):
     assert fake.calls == [("POST", "server/list"), ("POST", "device/list")]  # reads only
 
     preview = run(fake, check_mode=True, url=URL_B)
-    assert set(actions(preview).values()) == {"updated"} and fake.calls == [("POST", "server/list"), ("POST", "device/list")]
+    assert set(actions(preview).values()) == {"not_checked"} and fake.calls == []  # check mode asks the RPS nothing
     moved = run(fake, url=URL_B)
     assert {r["before"] for r in moved["results"]} == {URL_A} and {r["after"] for r in moved["results"]} == {URL_B}
     assert fake.calls[2:] == [("POST", "server/add"), ("POST", "device/migrate")]
