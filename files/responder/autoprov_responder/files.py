@@ -88,6 +88,12 @@ def tftp_filename(name, prefix):
     return relative_path("/" + name.lstrip("/"), prefix)
 
 
+def identity(st):
+    """What tells one version of a file from another without reading it. The change time is in it
+    because a writer can restore the modification time (utime) but not the change time."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 class ContentChanged(OSError):
     """The bytes read are not the version verified (the file was rewritten in place): send no more."""
 
@@ -125,7 +131,7 @@ class Entry:
         """The file, opened without following a last-component symlink; OSError if it changed."""
         fd = os.open(self.real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
         st = os.fstat(fd)
-        if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) != self.key:
+        if identity(st) != self.key:
             os.close(fd)
             raise FileNotFoundError(self.real)
         return os.fdopen(fd, "rb")
@@ -148,7 +154,7 @@ class MemoryBody:
         return chunk
 
     def close(self):
-        self._view.release()
+        self._view = memoryview(b"")  # not release(): the transport may still hold a slice of it
 
 
 class FileBody:
@@ -203,7 +209,7 @@ class FileStore:
             raise Refused("not_found")
         if not stat.S_ISREG(st.st_mode):
             raise Refused("not_found")
-        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        key = identity(st)
         entry = self._entries.get(rel)
         if entry is not None and entry.key == key:
             return entry
@@ -240,7 +246,7 @@ class FileStore:
                 after = os.fstat(handle.fileno())
         except OSError:
             raise Refused("not_found")
-        if size != st.st_size or (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns) != key:
+        if size != st.st_size or identity(after) != key:
             raise Refused("not_found")  # being written right now: the next request sees the finished file
         return Entry(rel, real, key, st.st_size, st.st_mtime, digest.hexdigest(), data)
 

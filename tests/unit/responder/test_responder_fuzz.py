@@ -213,6 +213,9 @@ class _Transport:
     def get_extra_info(self, name):
         return ("192.0.2.20", 40000)
 
+    def set_write_buffer_limits(self, high=None, low=None):
+        pass
+
     def write(self, data):
         assert not self.closed, "write after close"
         self.out += data
