@@ -236,3 +236,55 @@ def test_a_file_rewritten_in_place_mid_stream_is_never_served_mixed(lab):
         fresh = lab.client("slow_download", server=SERVER, port=8080, path=TOKEN + "T46S-firmware.rom", first=0)
         assert fresh["received"] == len(data) and fresh["etag"] == '"%s"' % hashlib.sha256(data).hexdigest()[:32], fresh
         path.write_bytes(BIG)
+
+
+# --- TFTP -----------------------------------------------------------------------------------------
+def test_netascii_transfers_are_streamed_not_loaded(lab):
+    responder = lab.start(tftp_listen=["%s:69" % SERVER])
+    name = TOKEN.lstrip("/") + "T46S-notes.txt"
+    env = "import json, responder_support as r\nprint(json.dumps(r.tftp_get(%r, 69, %r, {'blksize': 1428, 'tsize': 0}, mode='netascii')))"
+    out = lab.netns.run(
+        lab.lan,
+        [sys.executable, "-c", env % (SERVER, name)],
+        env=dict(os.environ, PYTHONPATH="%s:%s" % (Path(__file__).resolve().parent.parent, RESPONDER_PATH)),
+        timeout=120,
+    )
+    full = json.loads(out.stdout)
+    expected = netascii(TEXT)
+    assert (
+        full["oack"]["tsize"] == str(len(expected))
+        and hashlib.sha256(full["data"].encode("latin-1")).digest() == hashlib.sha256(expected).digest()
+    )
+    before = responder.rss_mb()
+    holder, ready = lab.background(
+        "tftp_hold",
+        server=SERVER,
+        filename=name,
+        sources=[source(n) for n in range(1, 33)],
+        per_source=4,
+        mode="netascii",
+        options={"blksize": 1428},
+    )
+    try:
+        time.sleep(1)
+        after = responder.rss_mb()
+    finally:
+        holder.stdin.close()
+        lab.finish(holder)
+    _figure("RSS with 128 netascii transfers of a 3.6 MB text file under way (MB)", (round(before, 1), round(after, 1), ready))
+    assert ready["started"] >= 100, ready
+    assert after - before < 48, "RSS grew by %.0f MB" % (after - before)
+
+
+def test_a_small_rrq_draws_a_bounded_answer(lab):
+    lab.start(tftp_listen=["%s:69" % SERVER])
+    name = TOKEN.lstrip("/") + "T46S-firmware.rom"
+    plain = lab.client("tftp_amplification", server=SERVER, filename=name, options={}, count=1, seconds=7, source=source(3))
+    asked = lab.client(
+        "tftp_amplification", server=SERVER, filename=name, options={"blksize": 1428, "tsize": 0}, count=1, seconds=7, source=source(4)
+    )
+    flood = lab.client("tftp_amplification", server=SERVER, filename=name, options={}, count=300, seconds=7, source=source(5))
+    _figure("TFTP amplification (bytes received / RRQ bytes, no ACK): plain, with options, 300 RRQs", (plain, asked, flood))
+    assert plain["factor"] <= 16, plain  # one 516-byte DATA for a 33-byte RRQ, never retransmitted to an unproven address
+    assert asked["factor"] <= 2, asked  # one OACK
+    assert flood["factor"] <= 1, flood  # per-address budget for answers to unproven addresses
