@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import socket
 import struct
@@ -342,10 +343,8 @@ def ua_flood(server, port, path, source, count, prefix, per_connection=500):
                 if not chunk:
                     break
                 data += chunk
-        for line in data.split(b"\r\n"):
-            if line.startswith(b"HTTP/1.1 "):
-                code = int(line.split(b" ")[1])
-                statuses[code] = statuses.get(code, 0) + 1
+        for code in re.findall(rb"HTTP/1\.1 (\d{3}) ", data):  # bodies do not end in CRLF: not split by lines
+            statuses[int(code)] = statuses.get(int(code), 0) + 1
         n += batch
     _say({"statuses": statuses})
 

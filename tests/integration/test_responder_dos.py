@@ -15,10 +15,12 @@ import os
 import subprocess
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
-from helpers import wait_for
+import yaml
+from helpers import run_playbook, wait_for
 from responder_support import RESPONDER_PATH, ResponderProcess, write_root
 
 SERVER = "10.99.80.1"
@@ -288,3 +290,114 @@ def test_a_small_rrq_draws_a_bounded_answer(lab):
     assert plain["factor"] <= 16, plain  # one 516-byte DATA for a 33-byte RRQ, never retransmitted to an unproven address
     assert asked["factor"] <= 2, asked  # one OACK
     assert flood["factor"] <= 1, flood  # per-address budget for answers to unproven addresses
+
+
+# --- bounded storage, safe display -----------------------------------------------------------------
+def _db_bytes(responder):
+    db = Path(responder.settings["db"])
+    with responder.db() as conn:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+        size = pages * conn.execute("PRAGMA page_size").fetchone()[0]
+    return size, db.stat().st_size + (Path(str(db) + "-wal").stat().st_size if Path(str(db) + "-wal").exists() else 0)
+
+
+def test_thirty_thousand_unknown_macs_do_not_grow_the_database(lab):
+    responder = lab.start()
+    assert lab.get("y000000000066.cfg")["status"] == 200
+    responder.rows("SELECT * FROM fetches", expect=lambda rows: len(rows) == 1)
+    used_before, _unused = _db_bytes(responder)
+    sent = lab.client("subscribe_flood", server=SERVER, sources=[source(n) for n in range(1, 5)], count=30000, prefix="0c383e", rate=5000)
+    flood = lab.client(
+        "ua_flood", server=SERVER, port=8080, path=TOKEN + "y000000000066.cfg", source=source(6), count=5000, prefix="001565"
+    )
+    assert flood["statuses"] == {"200": 5000}, flood
+    time.sleep(1.5)
+    responder.stop()
+    used_after, file_bytes = _db_bytes(responder)
+    with responder.db() as conn:
+        pnp_rows = conn.execute("SELECT count(*) FROM pnp_events").fetchone()[0]
+        fetch_rows = conn.execute("SELECT count(*) FROM fetches").fetchone()[0]
+        macs = conn.execute("SELECT count(*) FROM devices_seen").fetchone()[0]
+    per_request = (used_after - used_before) / 35000.0
+    _figure(
+        "DB after 30,000 unknown-MAC SUBSCRIBEs + 5,000 GETs with unknown UA MACs",
+        dict(
+            sent=sent, pnp_rows=pnp_rows, fetch_rows=fetch_rows, macs=macs, bytes_per_request=round(per_request, 2), file_bytes=file_bytes
+        ),
+    )
+    assert macs <= 600, "%d MACs recorded" % macs
+    assert pnp_rows + fetch_rows <= 2000
+    assert per_request < 20, "%.1f bytes per request" % per_request
+
+
+FORGED = "T46S\r00:15:65:ff:ff:ff  Yealink  FORGED\x0b\x1b[2J\x85\u2028x\u202e"
+
+
+def test_control_characters_are_escaped_in_the_table_and_kept_exact_in_data(lab, tmp_path):
+    from ansible_collections.pbxops.autoprov.plugins.filter.inventory import discovered_devices
+    from ansible_collections.pbxops.autoprov.plugins.module_utils import _responder_state as state
+
+    responder = lab.start()
+    got = lab.client(
+        "subscribe_one", server=SERVER, source=source(7), mac="0c383e000007", model=FORGED, user_agent="Fanvil\rX\x1b]0;pwn\x07"
+    )
+    assert got["got"] == [], "an unknown MAC is not answered"
+    ua = "Yealink SIP-T46S 66.86.0.15\t\x85" + ":".join(YEALINK[i : i + 2] for i in range(0, 12, 2))
+    lab.get(YEALINK + ".boot", n=8, user_agent=ua)
+    responder.rows("SELECT * FROM pnp_events", expect=lambda rows: len(rows) == 1)
+    store = state.Store(responder.settings["db"])
+    try:
+        devices, discovered = state.report([{"mac": YEALINK}], state.read_manifest(str(lab.root)), store)
+    finally:
+        store.close()
+    assert [d["model"] for d in discovered] == [FORGED]  # data stays exact
+    table = state.table("pbx", devices, discovered)
+    # summary, blank, header, the device; blank, title, header, the discovered one: nothing more
+    assert len(table.splitlines()) == 8, table
+    for char in table:
+        assert char == "\n" or unicodedata.category(char)[0] not in "CZ" or char == " ", "raw %r in the table" % char
+    assert "\\r00:15:65:ff:ff:ff" in table
+    snippet = yaml.safe_dump({"autoprov_devices": discovered_devices(discovered)}, allow_unicode=True)
+    assert yaml.safe_load(snippet)["autoprov_devices"][0]["model"] == FORGED
+    assert all(unicodedata.category(c) not in ("Cc", "Zl", "Zp") or c == "\n" for c in snippet)
+
+    # The playbook a person runs: the table printed, the snippet written; neither has a forged line.
+    inventory = {
+        "autoprov_pbx": {
+            "hosts": {
+                "pbx1": {
+                    "ansible_connection": "local",
+                    "ansible_python_interpreter": sys.executable,
+                    "autoprov_responder_config_dir": str(responder.workdir),
+                    "autoprov_devices": [{"mac": YEALINK, "model": "T46S"}],
+                }
+            }
+        }
+    }
+    run = run_playbook(
+        tmp_path, Path(__file__).resolve().parents[2] / "playbooks" / "status.yml", inventory, {"autoprov_discovered_dir": str(tmp_path)}
+    )
+    assert run.rc == 0, run.output
+    assert "FORGED" in run.stdout and "\r00:15:65:ff:ff:ff" not in run.stdout
+    written = (tmp_path / "pbx1.yml").read_text()
+    assert yaml.safe_load(written)["autoprov_devices"][0]["model"] == FORGED
+
+
+@pytest.mark.parametrize("broken", ["read-only", "garbage"])
+def test_an_unusable_database_degrades_to_serving_without_recording(lab, broken):
+    run = lab.tmp / "run"
+    run.mkdir()
+    db = run / "status.sqlite"
+    prefix = ()
+    if broken == "garbage":
+        db.write_bytes(b"this is not a database" * 100)
+    else:
+        prefix = ("unshare", "-m", "--propagation", "private", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"', str(run))
+    responder = lab.start(prefix=prefix, db=str(db))
+    got = lab.client("subscribe_one", server=SERVER, source=source(9), mac=YEALINK, model="T46S", user_agent="Yealink SIP-T46S 66.86.0.15")
+    assert got["got"][:1] == ["SIP/2.0 200 OK"] and got["got"][-1].startswith("NOTIFY"), got
+    assert lab.get("y000000000066.cfg", n=9)["status"] == 200
+    time.sleep(1)
+    log = responder.log()
+    assert log.count(" store_unavailable ") == 1, log
+    assert "store_write_failed" not in log

@@ -13,7 +13,7 @@ from .httpd import ConfigHost, HttpConnection
 from .listen import SPARE_DESCRIPTORS, Acceptor, ConnectionTable, Listener, fit_descriptors, listen_socket
 from .manifest import ManifestWatcher
 from .pnp import PnpService
-from .store import StatusStore
+from .store import NullStore, StatusStore
 from .tftp import MAX_TRANSFERS, TftpServer
 
 
@@ -45,10 +45,7 @@ class Responder:
         self.loop.set_exception_handler(self._internal_error)
         self.log.attach(self.loop)
         self.stopped = self.loop.create_future()
-        try:
-            self.store = StatusStore(config.db, log, retention_days=config.retention_days)
-        except Exception as exc:  # sqlite3.Error, StoreError, OSError
-            raise StartupError("db: cannot open %s: %s" % (config.db, exc))
+        self.store = self._open_store()
         self.store.start()
         manifests = ManifestWatcher(config.root, log)
         access = FileAccess(config, manifests, self.store, log)
@@ -71,6 +68,16 @@ class Responder:
             self.loop.add_signal_handler(signum, self.stop)
         self.loop.add_signal_handler(signal.SIGHUP, manifests.reload)
         log.event("info", "started", version=__version__, root=config.root, url=config.url_for_logs, db=config.db)
+
+    def _open_store(self):
+        """The status store; one that cannot be opened (read-only, not a database) is not a reason to stop
+        provisioning: the responder serves without recording and says so once."""
+        config = self.config
+        try:
+            return StatusStore(config.db, self.log, retention_days=config.retention_days)
+        except Exception as exc:  # sqlite3.Error, StoreError, OSError
+            self.log.event("warning", "store_unavailable", db=config.db, error=str(exc), detail="serving without recording")
+            return NullStore()
 
     def _listen_http(self, host):
         """Our own accept loops (listen.py): per-source caps, a reserve for new sources, no EMFILE spin."""

@@ -128,3 +128,19 @@ def test_unknown_manifest_format_is_refused(tmp_path):
     (tmp_path / status.MANIFEST).write_text('{"format": 7}')
     with pytest.raises(status.StatusError, match="format 7"):
         status.read_manifest(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "raw, table",
+    [
+        ("T46S", "T46S"),
+        ("T46S\r00:15:65:ff:ff:ff  Yealink  FORGED", "T46S\\r00:15:65:ff:ff:ff  Yealink  FORGED"),
+        ("a\nb\tc\\d", "a\\nb\\tc\\\\d"),
+        ("\x1b[2J\x85\u2028\u202e\ufeff", "\\x1b[2J\\x85\\u2028\\u202e\\ufeff"),
+        ("Grandstream GXP2170 é ü 中", "Grandstream GXP2170 é ü 中"),
+    ],
+)
+def test_control_characters_are_escaped_where_the_table_shows_them(raw, table):
+    assert status.shown(raw) == table
+    lines = status._grid(["MODEL", "X"], [[raw, "1"]])
+    assert len(lines) == 2 and lines[1].startswith(table)
