@@ -275,6 +275,7 @@ def _colon(mac):
     return ":".join(mac[i : i + 2] for i in range(0, 12, 2))
 
 
+DISCOVERED_SHOWN = 50  # rows of the discovered table (a LAN scan must not bury the fleet's own lines)
 _SHOWN_AS = {"\\": "\\\\", "\r": "\\r", "\n": "\\n", "\t": "\\t"}
 
 
@@ -344,7 +345,9 @@ def table(pbx, devices, discovered, now=None):
                     str(d["pnp_events"]),
                     str(d["fetches"]),
                 ]
-                for d in discovered
+                for d in discovered[:DISCOVERED_SHOWN]
             ],
         )
+        if len(discovered) > DISCOVERED_SHOWN:  # most recent first; the rest are in the `discovered` result
+            lines.append("... and %d more seen earlier (all are in the result's discovered list)" % (len(discovered) - DISCOVERED_SHOWN))
     return "\n".join(lines)

@@ -202,6 +202,7 @@ class Acceptor:
         self.loop, self.table, self.make_protocol = loop, table, make_protocol
         self.tls, self.handshake_timeout = tls, handshake_timeout
         self.refusals = Refusals(log, label)
+        self._connecting = set()  # the loop keeps only weak references to tasks
 
     def __call__(self, conn, address):
         source = plain_ip(address[0])
@@ -212,7 +213,9 @@ class Acceptor:
             return
         protocol = self.make_protocol(source)
         self.table.add(source, protocol)  # counted from now: a TLS handshake holds a slot too
-        self.loop.create_task(self._connect(conn, source, protocol))
+        task = self.loop.create_task(self._connect(conn, source, protocol))
+        self._connecting.add(task)
+        task.add_done_callback(self._connecting.discard)
 
     async def _connect(self, conn, source, protocol):
         try:

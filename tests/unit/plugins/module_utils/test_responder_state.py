@@ -144,3 +144,23 @@ def test_control_characters_are_escaped_where_the_table_shows_them(raw, table):
     assert status.shown(raw) == table
     lines = status._grid(["MODEL", "X"], [[raw, "1"]])
     assert len(lines) == 2 and lines[1].startswith(table)
+
+
+def test_the_discovered_table_shows_the_most_recent_and_counts_the_rest():
+    discovered = [
+        {
+            "mac": "0c383e%06x" % n,
+            "vendor": None,
+            "model": None,
+            "firmware": None,
+            "last_seen": None,
+            "source": "10.0.0.1",
+            "pnp_events": 1,
+            "fetches": 0,
+        }
+        for n in range(status.DISCOVERED_SHOWN + 7)
+    ]
+    lines = status.table("pbx", [], discovered).splitlines()
+    assert lines[0].endswith("; %d discovered, not in the inventory" % len(discovered))
+    assert sum(line.startswith("0c:38:3e:") for line in lines) == status.DISCOVERED_SHOWN
+    assert lines[-1] == "... and 7 more seen earlier (all are in the result's discovered list)"
