@@ -141,7 +141,7 @@ class _Sink:
     def pnp_outcome(self, *args, **kw):
         pass
 
-    def fetch(self, row):
+    def fetch(self, row, known=False):
         pass
 
     def sendto(self, data, dest):
