@@ -67,7 +67,9 @@ def rps_clients():
         "",
     ]
     lines += ["from %s._rps.%s import %s" % (PACKAGE, stem, cls) for stem, cls in found]
-    lines += ["", "CLIENTS = {client.vendor: client for client in (%s)}" % ", ".join(cls for _stem, cls in found), ""]
+    # One class a line (with the trailing comma ruff keeps), so the file stays formatted however many vendors there are.
+    lines += ["", "_CLASSES = ("] + ["    %s," % cls for _stem, cls in found] + [")", ""]
+    lines += ["CLIENTS = {client.vendor: client for client in _CLASSES}", ""]
     return "\n".join(lines)
 
 

@@ -42,7 +42,7 @@ def _vendor_section(catalog, vendor):
         "- PnP vendor names: %s; NOTIFY body: `%s`" % (", ".join(vendor.pnp_names) or "no PnP", vendor.pnp_url),
         "- User-Agent pattern: `%s`" % (vendor.user_agent.pattern if vendor.user_agent else "none"),
         "- Programmable key types: %s" % (", ".join(vendor.key_types) or "none"),
-        "- Languages: %s" % ", ".join("%s=%s" % item for item in sorted(vendor.languages.items())),
+        "- Languages: %s" % (", ".join("%s=%s" % item for item in sorted(vendor.languages.items())) or "none written"),
         "",
         "| Model | Kind | Lines | Keys | Methods | Model-wide file | Also matches | Notes |",
         "|---|---|---|---|---|---|---|---|",

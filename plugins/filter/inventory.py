@@ -8,6 +8,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _mac
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
+from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.clients import CLIENTS
 
 
 def fleet_duplicates(hostvars, hosts, var="autoprov_devices"):
@@ -23,11 +24,35 @@ def fleet_duplicates(hostvars, hosts, var="autoprov_devices"):
     return _devices.fleet_duplicates(fleet)
 
 
-def rps_groups(devices):
-    """{rps client: [{mac, serial, pin}]} of the devices the vendors' RPS provisions."""
+def rps_groups(devices, clients=None):
+    """{rps client: [{mac, serial, pin}]} of the devices the vendors' RPS provisions.
+
+    clients: {catalog RPS client: the client to use instead} (autoprov_rps_clients), for a
+    vendor with more than one API, e.g. {"yealink": "yealink_ymcs"}.
+    """
     if not isinstance(devices, list):
         raise AnsibleFilterError("pbxops.autoprov.rps_groups: expects the list of devices (autoprov_devices)")
-    return _devices.rps_groups(devices)
+    chosen = _chosen_clients(clients or {})
+    groups = {}
+    for client, entries in _devices.rps_groups(devices).items():
+        groups.setdefault(chosen.get(client, client), []).extend(entries)
+    return groups
+
+
+def _chosen_clients(clients):
+    """clients, checked: each key is a catalog RPS client, each value a client that can stand in for it."""
+    if not isinstance(clients, dict):
+        raise AnsibleFilterError("pbxops.autoprov.rps_groups: clients (autoprov_rps_clients) must be a dict, not %r" % (clients,))
+    known = sorted({v.rps for v in catalog.VENDORS.values() if v.rps})
+    for key, value in clients.items():
+        valid = sorted([key] + [c.vendor for c in CLIENTS.values() if c.alternative_to == key])
+        if key not in known:
+            raise AnsibleFilterError(
+                "pbxops.autoprov.rps_groups: autoprov_rps_clients.%s: not an RPS client of the catalog; valid: %s" % (key, ", ".join(known))
+            )
+        if value not in valid:
+            raise AnsibleFilterError("pbxops.autoprov.rps_groups: autoprov_rps_clients.%s: %r; valid: %s" % (key, value, ", ".join(valid)))
+    return clients
 
 
 def discovered_devices(discovered):

@@ -21,6 +21,11 @@ RESPONDER_CONFIG = "/etc/autoprov-responder/responder.json"
 MANIFEST_FORMATS = (1,)
 
 
+def argument_spec():
+    """The options the doc fragment pbxops.autoprov.responder_state documents (a unit test keeps the two paired)."""
+    return dict(responder_config=dict(type="path", default=RESPONDER_CONFIG), db=dict(type="path"), config_root=dict(type="path"))
+
+
 class StatusError(Exception):
     pass
 

@@ -25,6 +25,7 @@ description:
 author: pbxops maintainers (@pbxops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - pbxops.autoprov.attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
@@ -32,8 +33,6 @@ attributes:
   diff_mode:
     support: full
     details: Per-file unified diffs; SIP passwords, the admin password and every value under a secret key are masked.
-  platform:
-    platforms: posix
   action:
     support: full
   async:
@@ -255,18 +254,9 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.pbxops.autoprov.plugins.module_utils._files import fileops as _fileops
 from ansible_collections.pbxops.autoprov.plugins.module_utils._files import sync as _filesync
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render.spec import ARGUMENT_SPEC
-
-
-def parse_mode(module, value):
-    try:
-        mode = int(str(value), 8) if not isinstance(value, int) else value
-    except ValueError:
-        module.fail_json(msg="mode: %r is not an octal mode such as 0640" % (value,))
-    if not 0 <= mode <= 0o7777:
-        module.fail_json(msg="mode: %r is not a file mode" % (value,))
-    return mode
 
 
 def main():
@@ -275,7 +265,10 @@ def main():
     if not sync:
         module.fail_json(msg="pbxops.autoprov.device_configs renders on the controller; run it as a task, not as a bare module")
     dest = module.params["dest"]
-    mode = parse_mode(module, module.params["mode"])
+    try:
+        mode = _fileops.parse_mode(module.params["mode"])
+    except ValueError as exc:
+        module.fail_json(msg="mode: %s" % exc)
     owner, group = module.params["owner"], module.params["group"]
     try:
         if sync["phase"] == "plan":

@@ -29,6 +29,7 @@ description:
 author: pbxops maintainers (@pbxops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - pbxops.autoprov.attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
@@ -36,8 +37,6 @@ attributes:
   diff_mode:
     support: full
     details: The config files that change (Kea control agent - the running config as JSON), database passwords masked.
-  platform:
-    platforms: posix
   action:
     support: full
     details: The action plugin checks the scope on the controller (netaddr) before the module runs on the DHCP host.

@@ -23,16 +23,13 @@ description:
 author: pbxops maintainers (@pbxops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - pbxops.autoprov.attributes
+  - pbxops.autoprov.attributes.READ_ONLY
 attributes:
   check_mode:
     support: full
     details: The probe changes nothing on any host, so it runs in check mode as well (the responder records the request).
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
   idempotent:
-    description: Whether a second run with the same input reports no change.
     support: full
     details: Never reports a change.
 options:

@@ -23,17 +23,8 @@ author: pbxops maintainers (@pbxops)
 extends_documentation_fragment:
   - pbxops.autoprov.responder_state
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-  idempotent:
-    description: Whether a second run with the same input reports no change.
-    support: full
-    details: Read-only; never reports a change.
+  - pbxops.autoprov.attributes
+  - pbxops.autoprov.attributes.READ_ONLY
 options:
   devices:
     description:
@@ -202,9 +193,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             devices=dict(type="list", elements="raw"),
-            responder_config=dict(type="path", default=status.RESPONDER_CONFIG),
-            db=dict(type="path"),
-            config_root=dict(type="path"),
+            **status.argument_spec(),
             pbx_name=dict(type="str", default="this PBX"),
         ),
         supports_check_mode=True,

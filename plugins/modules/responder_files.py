@@ -22,14 +22,13 @@ description:
 author: pbxops maintainers (@pbxops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - pbxops.autoprov.attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: partial
     details: One line per changed path (absent, size, mode, owner); no file contents, so no secret.
-  platform:
-    platforms: posix
   idempotent:
     description: A second run with the same input reports no change.
     support: full
@@ -192,117 +191,14 @@ removed:
   elements: str
 """
 
-import os
-import shlex
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils._files import install as _install_files
-
-ARGUMENT_SPEC = dict(
-    directories=dict(
-        type="list",
-        elements="dict",
-        default=[],
-        options=dict(
-            path=dict(type="path", required=True),
-            mode=dict(type="raw", required=True),
-            owner=dict(type="str"),
-            group=dict(type="str"),
-            create_only=dict(type="bool", default=False),
-        ),
-    ),
-    files=dict(type="dict", default={}),
-    file_mode=dict(type="raw", default="0644"),
-    file_owner=dict(type="str"),
-    file_group=dict(type="str"),
-    prune=dict(
-        type="list",
-        elements="dict",
-        default=[],
-        options=dict(path=dict(type="path", required=True), pattern=dict(type="str", default="*")),
-    ),
-    private_files=dict(
-        type="list",
-        elements="dict",
-        default=[],
-        options=dict(
-            path=dict(type="path", required=True),
-            content=dict(type="str", required=True, no_log=True),
-            mode=dict(type="raw", default="0600"),
-            owner=dict(type="str"),
-            group=dict(type="str"),
-            validate=dict(type="str"),
-        ),
-    ),
-    secrets=dict(type="list", elements="str", default=[], no_log=True),
-)
-
-
-def parse_mode(module, field, value):
-    try:
-        mode = value if isinstance(value, int) else int(str(value), 8)
-    except ValueError:
-        mode = -1
-    if not 0 <= mode <= 0o7777:
-        module.fail_json(msg="%s: %r is not an octal mode such as 0750" % (field, value))
-    return mode
+from ansible_collections.pbxops.autoprov.plugins.module_utils._modules import responder_files as _body
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    params = module.params
-    directories = []
-    for index, entry in enumerate(params["directories"]):
-        if not os.path.isabs(entry["path"]):
-            module.fail_json(msg="directories[%d].path: %r is not an absolute path" % (index, entry["path"]))
-        directories.append(dict(entry, mode=parse_mode(module, "directories[%d].mode" % index, entry["mode"])))
-    files = {}
-    for path, content in params["files"].items():
-        if not os.path.isabs(path):
-            module.fail_json(msg="files: %r is not an absolute path" % path)
-        if not isinstance(content, str):
-            module.fail_json(msg="files: the content of %s is not text" % path)
-        files[path] = content
-    private_files = []
-    for index, entry in enumerate(params["private_files"]):
-        field = "private_files[%d]" % index
-        if not os.path.isabs(entry["path"]):
-            module.fail_json(msg="%s.path: %r is not an absolute path" % (field, entry["path"]))
-        validate = shlex.split(entry["validate"]) if entry["validate"] else None
-        if validate is not None and "%s" not in validate:
-            module.fail_json(msg="%s.validate: %r needs %%s (the candidate file's path) as one of its words" % (field, entry["validate"]))
-        private_files.append(dict(entry, mode=parse_mode(module, field + ".mode", entry["mode"]), validate=validate))
-    try:
-        result = _install_files.converge(
-            directories,
-            files,
-            parse_mode(module, "file_mode", params["file_mode"]),
-            params["file_owner"],
-            params["file_group"],
-            params["prune"],
-            module.check_mode,
-            private_files,
-            run=module.run_command,
-        )
-    except _install_files.CheckFailed as exc:
-        done = exc.result
-        module.fail_json(
-            msg="%s: refused by its check (exit %d), left as it was: %s" % (exc.path, exc.rc, (exc.stderr or exc.stdout).strip()),
-            rc=exc.rc,
-            stdout=exc.stdout,
-            stderr=exc.stderr,
-            **{key: done[key] for key in ("changed", "created", "written", "attributes", "removed")},
-        )
-    except _install_files.InstallError as exc:
-        module.fail_json(msg=str(exc))
-    except OSError as exc:
-        module.fail_json(msg=str(exc), exception=traceback.format_exc())
-    diff = {"before": result.pop("before"), "after": result.pop("after")}
-    if module._diff and result["changed"]:
-        result["diff"] = diff
-    module.exit_json(**result)
+    module = AnsibleModule(argument_spec=_body.ARGUMENT_SPEC, supports_check_mode=True)
+    _body.run(module)
 
 
 if __name__ == "__main__":

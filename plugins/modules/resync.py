@@ -10,7 +10,7 @@ short_description: Ask devices to fetch their configuration again (SIP NOTIFY ch
 version_added: 0.1.0
 description:
   - Runs on the PBX host. Sends each device of O(devices) an out-of-dialog SIP C(NOTIFY) with the C(Event)
-    its vendor acts on (C(check-sync;reboot=false); Poly C(check-sync); Cisco C(resync)), so it fetches its
+    its vendor acts on (C(check-sync;reboot=false); Poly and Fanvil C(check-sync); Cisco C(resync)), so it fetches its
     configuration now instead of at its next periodic check. Meant for the devices whose files
     M(pbxops.autoprov.device_configs) just changed (its RV(pbxops.autoprov.device_configs#module:changed_devices)).
   - The NOTIFY goes to the address the device last fetched a file from or sent its PnP SUBSCRIBE from (the
@@ -26,14 +26,13 @@ author: pbxops maintainers (@pbxops)
 extends_documentation_fragment:
   - pbxops.autoprov.responder_state
   - ansible.builtin.action_common_attributes
+  - pbxops.autoprov.attributes
 attributes:
   check_mode:
     support: full
     details: Sends nothing; reports per device what would be sent (RV(devices[].request_uri), RV(devices[].event)) with outcome V(skipped).
   diff_mode:
     support: none
-  platform:
-    platforms: posix
   idempotent:
     description: Whether a second run with the same input reports no change.
     support: none
@@ -73,7 +72,7 @@ options:
   event:
     description:
       - The C(Event) header to send to every device, instead of each vendor's from the catalog
-        (C(check-sync;reboot=false); Poly C(check-sync); Cisco C(resync)). For example
+        (C(check-sync;reboot=false); Poly and Fanvil C(check-sync); Cisco C(resync)). For example
         V(check-sync;reboot=true) to make them reboot.
     type: str
   pbx_name:

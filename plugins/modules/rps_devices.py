@@ -25,6 +25,7 @@ description:
 author: pbxops maintainers (@pbxops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - pbxops.autoprov.attributes
 attributes:
   check_mode:
     support: full
@@ -32,15 +33,13 @@ attributes:
   diff_mode:
     support: full
     details: Per-MAC before/after URL; credentials are never part of it.
-  platform:
-    platforms: posix
   idempotent:
     description: Can run again with the same input and changes nothing the second time.
     support: full
     details: >-
-      Where the vendor never shows the stored HTTP password back, a password change alone is pushed with
-      O(update_password=always). Gigaset shows that a MAC is in the account but not its URL, so its MACs are
-      registered again on every run (reported as V(updated)).
+      Where the vendor never shows the stored HTTP password back (Yealink on both APIs, Poly), a password change alone
+      is pushed with O(update_password=always). Gigaset shows that a MAC is in the account but not its URL, so its
+      MACs are registered again on every run (reported as V(updated)).
 requirements:
   - requests
   - netaddr
@@ -51,8 +50,11 @@ notes:
 options:
   vendor:
     description:
-      - The vendor whose RPS to use. V(yealink), V(snom) (SRAPS), V(fanvil) (FDPS), V(gigaset), V(htek), V(poly) (ZTP).
-      - A vendor of the device catalog is mapped to its client by the catalog's C(rps) key.
+      - The vendor whose RPS to use. V(yealink) (RPS JSON API v1), V(yealink_ymcs) (YMCS Open API v2), V(snom) (SRAPS),
+        V(fanvil) (FDPS), V(gigaset), V(htek), V(poly) (ZTP).
+      - A vendor of the device catalog is mapped to its client by the catalog's C(rps) key (Yealink to V(yealink)).
+        Yealink accounts created for YMCS have only the v2 API (AccessKey ID and Secret at System > Integration > API in
+        YMCS), so use V(yealink_ymcs) for them. V(yealink) needs the older "RPS Json" access key.
     type: str
     required: true
   devices:
@@ -66,7 +68,9 @@ options:
         type: str
         required: true
       serial:
-        description: Serial number, for vendors that ask for one (none of the current clients sends it).
+        description:
+          - Serial number. V(yealink_ymcs) adds a device that has one with its serial (C(addDevices)), and one without
+            by MAC alone (C(addDevicesByMac)), which Yealink enables per account.
         type: str
       pin:
         description:
@@ -79,7 +83,8 @@ options:
   url_username:
     description:
       - HTTP user the phones authenticate with at O(url). Kept in the vendor's server record (Yealink, Poly) or inside
-        the URL it stores (Snom, Gigaset, Htek); Fanvil cannot carry it.
+        the URL it stores (Snom, Gigaset, Htek); Fanvil cannot carry it. Yealink keeps at most 32 characters of it and of
+        O(url_password).
     type: str
   url_password:
     description: HTTP password for O(url_username). Never shown.
@@ -92,6 +97,7 @@ options:
   credentials:
     description:
       - The vendor account, from Ansible Vault. V(yealink) and V(snom) use O(credentials.key_id) and O(credentials.secret);
+        V(yealink_ymcs) uses O(credentials.client_id), O(credentials.client_secret) and O(credentials.region) (or O(api_url));
         V(fanvil), V(gigaset) and V(htek) use O(credentials.username) and O(credentials.password); V(poly) uses O(credentials.api_key).
     type: dict
     required: true
@@ -111,16 +117,39 @@ options:
       api_key:
         description: API key (Poly C(API-KEY)).
         type: str
+      client_id:
+        description: OAuth 2.0 client id (YMCS AccessKey ID).
+        type: str
+      client_secret:
+        description: OAuth 2.0 client secret (YMCS AccessKey Secret).
+        type: str
+      region:
+        description:
+          - The YMCS region of the account (the Domain shown at System > Integration > API), V(us), V(eu) or V(au),
+            for the service C(https://<region>-api.ymcs.yealink.com). O(api_url) overrides it.
+        type: str
   api_url:
-    description: Base URL of the vendor's API, for another region or a test service. Defaults to the vendor's public service.
+    description:
+      - Base URL of the vendor's API, for another region or a test service. Defaults to the vendor's public service
+        (for V(yealink_ymcs), the one of O(credentials.region)).
     type: str
   server_name:
     description:
       - Prefix of the server object / profile name this module keeps at the vendor; a hash of URL and user
         follows it, so each URL gets its own object (Fanvil adds the MAC, one material server per MAC).
       - For V(gigaset) it is the provider name as it is.
+      - Yealink server names are at most 20 characters of letters, digits, space, C(.), C(_) and C(-), so the prefix
+        has at most 11 characters and 20 less its length (at least 8) hex digits follow it.
     type: str
     default: autoprov
+  return_pins:
+    description:
+      - Return each device's PIN (V(yealink_ymcs) only, from C(listDevicePins)) in RV(results[].pin). Some Yealink phones
+        ask for it when the RPS redirects them.
+      - The PINs are secrets (whoever has one can finish that phone's redirect), so the task must set C(no_log) to V(true);
+        register the result and keep the PINs in a vault. Without this option no PIN is read.
+    type: bool
+    default: false
   state:
     description: V(present) points every MAC at O(url); V(absent) removes them from the account.
     type: str
@@ -174,6 +203,20 @@ EXAMPLES = r"""
       secret: "{{ vault_yealink_rps_secret }}"
   delegate_to: localhost
 
+- name: Send the Yealink phones to the PBX through a YMCS account (API v2), and keep their PINs
+  pbxops.autoprov.rps_devices:
+    vendor: yealink_ymcs
+    devices: "{{ autoprov_devices | selectattr('vendor', 'eq', 'yealink') }}"
+    url: "https://{{ autoprov_public_url }}/p/{{ autoprov_url_token }}/"
+    credentials:
+      client_id: "{{ vault_ymcs_access_key_id }}"
+      client_secret: "{{ vault_ymcs_access_key_secret }}"
+      region: eu
+    return_pins: true
+  delegate_to: localhost
+  no_log: true
+  register: ymcs
+
 - name: Gigaset needs the code after the MAC on the label
   pbxops.autoprov.rps_devices:
     vendor: gigaset
@@ -221,6 +264,12 @@ results:
     message:
       description: Why it failed or was left alone, in the vendor's words where the vendor gave any.
       type: str
+    pin:
+      description:
+        - The device's PIN at the RPS, null when it has none or is not in the account. A secret, present only with
+          O(return_pins=true), which needs C(no_log) on the task.
+      type: str
+      returned: when O(return_pins=true)
   sample:
     - {mac: "00:15:65:aa:bb:01", action: registered, before: null, after: "https://pbx.example.net/p/abc/", message: null}
 api_stats:
@@ -263,6 +312,9 @@ ARGUMENT_SPEC = dict(
             key_id=dict(type="str", no_log=False),
             secret=dict(type="str", no_log=True),
             api_key=dict(type="str", no_log=True),
+            client_id=dict(type="str", no_log=False),
+            client_secret=dict(type="str", no_log=True),
+            region=dict(type="str"),
         ),
     ),
     api_url=dict(type="str"),
@@ -276,6 +328,7 @@ ARGUMENT_SPEC = dict(
     max_retry_wait=dict(type="float", default=60),
     allow_private_url=dict(type="bool", default=False),
     allow_plain_http=dict(type="bool", default=False),
+    return_pins=dict(type="bool", default=False),
 )
 
 
@@ -287,10 +340,20 @@ def main():
     library, present = NEEDS.get(str(module.params["vendor"]).lower(), (None, True))
     if not present:
         module.fail_json(msg=missing_required_lib(library))
+    if module.params["return_pins"] and not module.no_log:
+        module.fail_json(
+            msg="rps_devices: nothing was sent; return_pins: the device PINs are secrets: set no_log: true on the task "
+            "and read them from its registered result"
+        )
     try:
         result = _rps.run(module.params, module.check_mode)
     except _rps.InputError as exc:
         module.fail_json(msg="rps_devices: nothing was sent; fix the input: " + "; ".join(exc.args[0]))
+    if module.params["return_pins"]:
+        # Ansible reads a list under "results" as loop results and shows them even under no_log, unless each
+        # one says no_log itself: the entries carry the PINs.
+        for entry in result["results"]:
+            entry["_ansible_no_log"] = True
     for warning in result.pop("warnings"):
         module.warn(warning)
     if not module._diff:

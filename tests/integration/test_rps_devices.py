@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 from helpers import run_playbook
@@ -13,6 +14,7 @@ from rps_servers.htek import HtekFake
 from rps_servers.poly import PolyFake
 from rps_servers.snom import SnomFake
 from rps_servers.yealink import YealinkFake
+from rps_servers.yealink_ymcs import YealinkYmcsFake
 
 URL_A = "https://pbx.example.net/p/Zt4kq/"
 URL_B = "https://pbx-new.example.net:8443/p/Zt4kq/"
@@ -61,6 +63,14 @@ VENDORS = {
         True,
     ),
     "poly": (PolyFake, "/v1", {"api_key": "poly-api-key-T9s"}, ["00:04:f2:aa:00:01", "64:16:7f:aa:00:02"], "00:15:65:00:00:09", True),
+    "yealink_ymcs": (
+        YealinkYmcsFake,
+        "",
+        {"client_id": "ymcs-client-id", "client_secret": "ymcs-secret-Wq7r"},
+        ["00:15:65:aa:00:01", "80:5e:c0:aa:00:02"],
+        "00:0b:82:00:00:09",
+        True,
+    ),
 }
 # Vendors that cannot show where a MAC of ours points: Gigaset (its checkDevice says "ours" only) is
 # registered again on every run; Fanvil and Htek show the name of the server, not its URL.
@@ -78,6 +88,7 @@ def rps_tls(tmp_path_factory):
 def fake(request, rps_tls):
     cls = VENDORS[request.param][0]
     server = cls(rps_tls)
+    server.test_vendor = request.param
     if request.param == "gigaset":
         # Devices Gigaset shipped: the MAC-ID code on the label. ...:09 is sold, but the task gives a wrong code.
         server.shipped.update({mac.replace(":", "").upper(): pin for mac, pin in PINS.items()})
@@ -108,9 +119,14 @@ def task(name, vendor, fake, rps_tls, **options):
     return dict(name=name, **{"pbxops.autoprov.rps_devices": args}, **flags)
 
 
-def secrets_of(vendor):
+def vendor_of(fake):
+    return fake.test_vendor
+
+
+def secrets_of(vendor, fake=None):
     creds = VENDORS[vendor][2]
-    found = [v for k, v in creds.items() if k in ("password", "secret", "api_key")] + [URL_PASSWORD]
+    found = [v for k, v in creds.items() if k in ("password", "secret", "api_key", "client_secret")] + [URL_PASSWORD]
+    found += list(getattr(fake, "issued", []))  # YMCS access tokens
     if vendor == "fanvil":
         found.append(hashlib.md5(hashlib.md5(creds["password"].encode()).hexdigest().encode()).hexdigest())
     if vendor == "gigaset":
@@ -128,7 +144,7 @@ def by_mac(result):
 
 @pytest.mark.parametrize("fake", sorted(VENDORS), indirect=True)
 def test_register_rerun_change_unregister(tmp_path, fake, rps_tls):
-    vendor = fake.__class__.__name__[:-4].lower()
+    vendor = vendor_of(fake)
     macs = VENDORS[vendor][3]
 
     def t(name, **options):
@@ -179,7 +195,7 @@ def test_register_rerun_change_unregister(tmp_path, fake, rps_tls):
     assert run.task("unregister again")["result"]["changed"] is False
     assert all(fake.url_of(m.replace(":", "")) is None for m in macs)
 
-    leaked = [s for s in secrets_of(vendor) if s in run.output or s in _results_text(tmp_path)]
+    leaked = [s for s in secrets_of(vendor, fake) if s in run.output or s in _results_text(tmp_path)]
     assert not leaked, "secrets in the -vvv output: %s" % leaked
 
 
@@ -191,7 +207,7 @@ def _results_text(tmp_path):
 def test_each_mac_accounted_for_and_retries(tmp_path, fake, rps_tls):
     """A MAC of another account and a MAC the vendor refuses fail with the vendor's words; the good one
     still goes through, after the first answers were 429 and 500."""
-    vendor = fake.__class__.__name__[:-4].lower()
+    vendor = vendor_of(fake)
     good, foreign = VENDORS[vendor][3]
     refused = VENDORS[vendor][4]
     fake.give_to_other_account(foreign.replace(":", ""))
@@ -207,7 +223,8 @@ def test_each_mac_accounted_for_and_retries(tmp_path, fake, rps_tls):
     assert results[foreign]["action"] == "failed" and results[refused]["action"] == "failed"
     assert foreign in result["msg"] and refused in result["msg"] and good not in result["msg"]
     words = {
-        "yealink": ("registered by another enterprise", "not a Yealink device"),
+        "yealink": ("in another enterprise's account", "device.mac.invalid"),
+        "yealink_ymcs": ("Device already managed by another organization", "device.mac.invalid"),
         "snom": ("registered to another company at SRAPS (HTTP 400): mac: taken_mac_or_forbidden", "is not a Snom MAC address"),
         "fanvil": ("Error: device_had_existed", "Error: mac_format_error"),
         "gigaset": ("mac_already_in_use:7C2F80AA0002", "mac_not_exist:7C2F80AA0009"),
@@ -223,7 +240,7 @@ def test_each_mac_accounted_for_and_retries(tmp_path, fake, rps_tls):
 
 @pytest.mark.parametrize("fake", sorted(VENDORS), indirect=True)
 def test_stall_timeout_and_untrusted_certificate(tmp_path, fake, rps_tls):
-    vendor = fake.__class__.__name__[:-4].lower()
+    vendor = vendor_of(fake)
     fake.stall_next(2)
     run = run_playbook(
         tmp_path,
@@ -285,3 +302,40 @@ def test_bad_input_and_public_url_rule_send_nothing(tmp_path, fake, rps_tls):
     assert run.task("vpn phones allowed")["result"]["changed"] is True
     assert fake.url_of("7c2f80aa0003") == "https://phones:%s@10.20.30.40/p/" % URL_PASSWORD
     assert fake.url_of("7c2f80aa0001") is None
+
+
+@pytest.mark.parametrize("fake", ["yealink_ymcs"], indirect=True)
+def test_ymcs_token_renewed_mid_run_mac_only_refused_and_pins_kept_secret(tmp_path, fake, rps_tls):
+    """The token is revoked in the middle of a task and renewed; adding by MAC alone is not enabled for the
+    account, so the MAC without a serial fails with what to do while the one with a serial goes through; PINs come
+    back only to a no_log task's registered result, and no secret is in the -vvv output."""
+    with_serial, without = {"mac": "00:15:65:aa:00:01", "serial": "801500000001"}, {"mac": "00:15:65:aa:00:02"}
+    fake.mac_only_enabled = False
+    fake.revoke_after = 3
+    fake.pins["001565aa0001"] = "736152"
+    pins_file = tmp_path / "pins.json"
+    run = run_playbook(
+        tmp_path,
+        play(
+            task("register", "yealink_ymcs", fake, rps_tls, devices=[with_serial, without], ignore_errors=True),
+            dict(task("pins", "yealink_ymcs", fake, rps_tls, devices=[with_serial], return_pins=True), no_log=True, register="ymcs"),
+            dict(
+                name="keep the pins",
+                no_log=True,
+                **{"ansible.builtin.copy": dict(content="{{ ymcs.results | to_json }}", dest=str(pins_file))},
+            ),
+            task("pins in the open", "yealink_ymcs", fake, rps_tls, devices=[with_serial], return_pins=True, ignore_errors=True),
+        ),
+        args=["-vvv"],
+    )
+    assert run.rc == 0, run.output[-3000:]
+    registered = by_mac(run.task("register")["result"])
+    assert registered["00:15:65:aa:00:01"]["action"] == "registered" and fake.devices["001565aa0001"]["sn"] == "801500000001"
+    assert registered["00:15:65:aa:00:02"]["action"] == "failed"
+    assert "Ask Yealink support to enable adding devices by MAC" in registered["00:15:65:aa:00:02"]["message"]
+    assert len(fake.issued) >= 3  # the first task's token was renewed after the revocation, the second task had its own
+    assert [(r["mac"], r["action"], r["pin"]) for r in json.loads(pins_file.read_text())] == [("00:15:65:aa:00:01", "unchanged", "736152")]
+    refused = run.task("pins in the open")
+    assert refused["status"] == "failed" and "set no_log: true on the task" in refused["result"]["msg"]
+    leaked = [s for s in secrets_of("yealink_ymcs", fake) + ["736152"] if s in run.output or s in _results_text(tmp_path)]
+    assert not leaked, "secrets in the -vvv output: %s" % leaked

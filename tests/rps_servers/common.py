@@ -77,6 +77,9 @@ class FakeRps:
     def vendor_mac(self, mac):
         return mac.lower()[:6] in self.ouis
 
+    def saw_faulted(self, request):
+        """A request answered by an injected fault: services with replay protection record its nonce anyway."""
+
     def handle(self, request):
         raise NotImplementedError
 
@@ -114,6 +117,8 @@ class _Handler(BaseHTTPRequestHandler):
         with fake.lock:
             fake.log.append((self.command, self.path))
             fault = fake.faults.popleft() if fake.faults else None
+            if fault:
+                fake.saw_faulted(request)
         if fault and fault[0] == "stall":
             fake.released.wait(30)
             self.close_connection = True
@@ -131,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(reply.body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = _serve
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
 
 class XmlRpcFake(FakeRps):

@@ -80,78 +80,88 @@ def converge(directories, files, file_mode, file_owner, file_group, prune, check
     Returns {"changed", "created", "written", "attributes", "removed", "before", "after"} (before/after:
     one line per changed path, for diff mode; never file contents).
     """
-    result = {"created": [], "written": [], "attributes": [], "removed": [], "before": [], "after": []}
-
-    def record(kind, path, before, after):
-        result[kind].append(path)
-        result["before"].append("%s: %s" % (path, before))
-        result["after"].append("%s: %s" % (path, after))
-
-    def converge_file(path, text, mode, ids, check=None):
-        data = text.encode("utf-8")
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            st = None
-        if st is not None and not stat.S_ISREG(st.st_mode):
-            raise InstallError("%s exists and is not a regular file (a link or a directory); it is not ours to replace" % path)
-        if st is None or not _same_content(path, data, st):
-            if not check_mode:
-                _fileops.write_atomic(path, data, mode, *ids, check=check)
-            record("written", path, "absent" if st is None else "%d bytes" % st.st_size, "%d bytes, %04o" % (len(data), mode))
-        elif _attrs_differ(st, mode, ids):
-            record("attributes", path, _describe(st), "file %04o" % mode)
-            if not check_mode:
-                _fileops.set_attrs(path, mode, *ids)
-
+    install = _Install(check_mode)
     for entry in directories:
-        path, mode = entry["path"], entry["mode"]
-        wanted = _ids(entry.get("owner"), entry.get("group"), check_mode)
+        install.directory(entry)
+    wanted = _ids(file_owner, file_group, check_mode)
+    for path, text in sorted(files.items()):
+        install.file(path, text, file_mode, wanted)
+    ours = {os.path.normpath(path) for path in files}
+    for entry in prune:
+        install.prune(entry["path"], entry.get("pattern") or "*", ours)
+    for entry in private_files:
+        argv = entry.get("validate")
+        check = (lambda candidate, argv=argv, path=entry["path"]: _run_check(argv, path, candidate, run)) if argv else None
         try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            st = None
+            install.file(entry["path"], entry["content"], entry["mode"], _ids(entry.get("owner"), entry.get("group"), check_mode), check)
+        except CheckFailed as exc:
+            exc.result = _finish(install.result)
+            raise
+    return _finish(install.result)
+
+
+def _lstat(path):
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+
+
+class _Install:
+    """One pass over an install: each step compares, records what differs and (outside check mode) fixes it."""
+
+    def __init__(self, check_mode):
+        self.check_mode = check_mode
+        self.result = {"created": [], "written": [], "attributes": [], "removed": [], "before": [], "after": []}
+
+    def _record(self, kind, path, before, after):
+        self.result[kind].append(path)
+        self.result["before"].append("%s: %s" % (path, before))
+        self.result["after"].append("%s: %s" % (path, after))
+
+    def directory(self, entry):
+        path, mode = entry["path"], entry["mode"]
+        wanted = _ids(entry.get("owner"), entry.get("group"), self.check_mode)
+        st = _lstat(path)
         if st is None:
-            record("created", path, "absent", "directory %04o" % mode)
-            if not check_mode:
+            self._record("created", path, "absent", "directory %04o" % mode)
+            if not self.check_mode:
                 os.makedirs(path, mode)
                 _fileops.set_attrs(path, mode, *wanted)  # makedirs applies the umask to mode
         elif not stat.S_ISDIR(st.st_mode):
             raise InstallError("%s exists and is not a directory" % path)
         elif not entry.get("create_only") and _attrs_differ(st, mode, wanted):
-            record("attributes", path, _describe(st), "directory %04o" % mode)
-            if not check_mode:
+            self._record("attributes", path, _describe(st), "directory %04o" % mode)
+            if not self.check_mode:
                 _fileops.set_attrs(path, mode, *wanted)
 
-    wanted = _ids(file_owner, file_group, check_mode)
-    for path, text in sorted(files.items()):
-        converge_file(path, text, file_mode, wanted)
+    def file(self, path, text, mode, ids, check=None):
+        data = text.encode("utf-8")
+        st = _lstat(path)
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise InstallError("%s exists and is not a regular file (a link or a directory); it is not ours to replace" % path)
+        if st is None or not _same_content(path, data, st):
+            if not self.check_mode:
+                _fileops.write_atomic(path, data, mode, *ids, check=check)
+            self._record("written", path, "absent" if st is None else "%d bytes" % st.st_size, "%d bytes, %04o" % (len(data), mode))
+        elif _attrs_differ(st, mode, ids):
+            self._record("attributes", path, _describe(st), "file %04o" % mode)
+            if not self.check_mode:
+                _fileops.set_attrs(path, mode, *ids)
 
-    ours = {os.path.normpath(path) for path in files}
-    for entry in prune:
-        directory = entry["path"]
+    def prune(self, directory, pattern, ours):
         try:
             names = sorted(os.listdir(directory))
         except FileNotFoundError:
-            continue
+            return
         for name in names:
             path = os.path.join(directory, name)
-            if os.path.normpath(path) in ours or not fnmatch.fnmatchcase(name, entry.get("pattern") or "*"):
+            if os.path.normpath(path) in ours or not fnmatch.fnmatchcase(name, pattern):
                 continue
             if stat.S_ISREG(os.lstat(path).st_mode):
-                record("removed", path, "file", "absent")
-                if not check_mode:
+                self._record("removed", path, "file", "absent")
+                if not self.check_mode:
                     os.unlink(path)
-
-    for entry in private_files:
-        path, argv = entry["path"], entry.get("validate")
-        check = (lambda candidate, argv=argv, path=path: _run_check(argv, path, candidate, run)) if argv else None
-        try:
-            converge_file(path, entry["content"], entry["mode"], _ids(entry.get("owner"), entry.get("group"), check_mode), check)
-        except CheckFailed as exc:
-            exc.result = _finish(result)
-            raise
-    return _finish(result)
 
 
 def _finish(result):

@@ -12,9 +12,7 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils._sip import resync
 
 ARGUMENT_SPEC = dict(
     devices=dict(type="list", elements="raw", required=True),
-    responder_config=dict(type="path", default=status.RESPONDER_CONFIG),
-    config_root=dict(type="path"),
-    db=dict(type="path"),
+    **status.argument_spec(),
     addresses=dict(type="dict", default={}),
     port=dict(type="int", default=_sip.SIP_PORT),
     timeout=dict(type="float", default=8.0),

@@ -55,14 +55,16 @@ def server_prefix(server_name):
     return server_name.rsplit("-", 1)[0]
 
 
-def server_name_for(url, username=None, prefix="autoprov"):
-    """A stable server-object name for a URL and HTTP user (vendors allow [A-Za-z0-9 ._-] in names).
+def server_name_for(url, username=None, prefix="autoprov", max_length=None):
+    """A stable server-object name for a URL and HTTP user: prefix, "-", then hex of their hash.
 
     The name changes with the URL, so a server object never silently redirects
-    MACs that other tasks pointed at another URL.
+    MACs that other tasks pointed at another URL. 16 hex digits, fewer (at least 8)
+    where the vendor limits names to max_length characters.
     """
-    digest = hashlib.sha256(("%s\n%s" % (url, username or "")).encode("utf-8")).hexdigest()[:16]
-    return "%s-%s" % (prefix, digest)
+    digest = hashlib.sha256(("%s\n%s" % (url, username or "")).encode("utf-8")).hexdigest()
+    length = 16 if max_length is None else max(8, min(16, max_length - len(prefix) - 1))
+    return "%s-%s" % (prefix, digest[:length])
 
 
 class Client:
@@ -74,6 +76,10 @@ class Client:
         record (not shown back), "url" when they must travel inside the URL, None when
         the vendor cannot carry them at all.
     default_api_url: the vendor's service.
+    server_name_max: the longest server-object name the vendor accepts (None: no known limit).
+    alternative_to: the catalog's RPS client this one can stand in for (another API of the
+        same vendor, picked with the provision role's autoprov_rps_clients).
+    gives_pins: the vendor hands out per-device PINs (pins()).
     """
 
     vendor = None
@@ -82,6 +88,19 @@ class Client:
     device_fields_required = ()
     device_fields_help = ""
     url_credentials = "url"
+    server_name_max = None
+    alternative_to = None
+    gives_pins = False
+
+    @classmethod
+    def service_url(cls, credentials):
+        """The API base URL when the task gives no api_url (a vendor may derive it from the credentials)."""
+        return cls.default_api_url
+
+    @classmethod
+    def input_problems(cls, credentials, api_url, target):
+        """The vendor's own rules on the input (field lengths, name characters...), checked before anything is sent."""
+        return []
 
     def __init__(self, http, api_url, credentials, devices):
         self.http = http
@@ -116,6 +135,10 @@ class Client:
         """Remove each MAC from our account. {mac: error message} for the ones that failed."""
         raise NotImplementedError
 
+    def pins(self, macs):
+        """{mac: PIN or None} of MACs in our account (only where gives_pins)."""
+        raise NotImplementedError
+
 
 class Http:
     """requests with the collection's rules: TLS verified, timeouts, retries with backoff, accounting.
@@ -136,8 +159,12 @@ class Http:
         self.scrub = scrub or (lambda text: text)
         self.stats = {"requests": 0, "retries": 0, "throttled": 0, "server_errors": 0, "timeouts": 0, "connection_errors": 0}
 
-    def request(self, method, url, **kwargs):
-        """The final response (any status that is not retried); RpsError when every attempt failed."""
+    def request(self, method, url, headers_for=None, **kwargs):
+        """The final response (any status that is not retried); RpsError when every attempt failed.
+
+        headers_for: a callable giving the headers of each attempt, for services that
+        refuse a nonce or timestamp they saw before (a retry is signed afresh).
+        """
         kwargs.setdefault("timeout", self.timeout)
         kwargs.setdefault("verify", self.verify)
         last = None
@@ -145,6 +172,8 @@ class Http:
             if attempt:
                 self.stats["retries"] += 1
                 time.sleep(self._wait(attempt, last))
+            if headers_for is not None:
+                kwargs["headers"] = headers_for()
             self.stats["requests"] += 1
             try:
                 response = self.session.request(method, url, **kwargs)

@@ -11,5 +11,16 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.htek import H
 from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.poly import PolyClient
 from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.snom import SnomClient
 from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.yealink import YealinkClient
+from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.yealink_ymcs import YealinkYmcsClient
 
-CLIENTS = {client.vendor: client for client in (FanvilClient, GigasetClient, HtekClient, PolyClient, SnomClient, YealinkClient)}
+_CLASSES = (
+    FanvilClient,
+    GigasetClient,
+    HtekClient,
+    PolyClient,
+    SnomClient,
+    YealinkClient,
+    YealinkYmcsClient,
+)
+
+CLIENTS = {client.vendor: client for client in _CLASSES}

@@ -23,7 +23,7 @@ try:
 except ImportError:  # pragma: no cover - _mac reports netaddr missing
     IPAddress = None
 
-SECRET_CREDENTIALS = ("password", "secret", "api_key")
+SECRET_CREDENTIALS = ("password", "secret", "api_key", "client_secret")
 
 
 class InputError(Exception):
@@ -139,16 +139,21 @@ def check_public_url(url, has_auth, allow_private, allow_plain_http):
 
 
 class Scrubber:
-    """Replaces every secret string with ******** in text that leaves the module."""
+    """Replaces every secret string with ******** in text that leaves the module.
 
-    def __init__(self, secrets):
+    extra: a callable giving secrets learnt on the way (tokens, PINs), asked at each use.
+    """
+
+    def __init__(self, secrets, extra=None):
         self.secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+        self.extra = extra
 
     def __call__(self, text):
         if text is None:
             return None
         text = str(text)
-        for secret in self.secrets:
+        learnt = [s for s in (self.extra() if self.extra else []) if s and len(s) >= 3]
+        for secret in sorted(set(self.secrets + learnt), key=len, reverse=True):
             text = text.replace(secret, "********")
         return text
 
@@ -193,35 +198,48 @@ def _unknown_before(result):
 DONE = {"register": "registered", "move": "updated", "unregister": "unregistered", "keep": "unchanged", "fail": "failed"}
 
 
-def run(params, check_mode):
-    """The module's result dict; 'failed' and 'msg' set when something could not be done."""
-    client_class = client_for(params["vendor"])
-    credentials = {k: v for k, v in (params["credentials"] or {}).items() if v is not None}
-    check_credentials(client_class, credentials)
-    devices = check_devices(client_class, params["devices"] or [])
-    warnings = []
-    target = None
-    if params["state"] == "present":
-        url = params.get("url")
-        if not url:
-            raise InputError(["url: required with state: present (the provisioning URL the phones are sent to)"])
-        if params.get("url_password") and not params.get("url_username"):
-            raise InputError(["url_password: set url_username too"])
-        if params.get("url_username") and client_class.url_credentials is None:
-            raise InputError(["url_username: %s cannot hold HTTP credentials for the provisioning URL" % client_class.vendor])
-        problems, warnings = check_public_url(
-            url, bool(params.get("url_username")), params.get("allow_private_url"), params.get("allow_plain_http")
+def _target(params, client_class):
+    """Where the MACs should point (None with state absent); InputError for a URL the rules refuse."""
+    url = params.get("url")
+    if not url:
+        raise InputError(["url: required with state: present (the provisioning URL the phones are sent to)"])
+    if params.get("url_password") and not params.get("url_username"):
+        raise InputError(["url_password: set url_username too"])
+    if params.get("url_username") and client_class.url_credentials is None:
+        raise InputError(["url_username: %s cannot hold HTTP credentials for the provisioning URL" % client_class.vendor])
+    problems, warnings = check_public_url(
+        url, bool(params.get("url_username")), params.get("allow_private_url"), params.get("allow_plain_http")
+    )
+    problems += ["url: %s" % text for text in client_class.url_problems(url)]
+    if problems:
+        raise InputError(problems)
+    name = _rps_base.server_name_for(url, params.get("url_username"), params.get("server_name") or "autoprov", client_class.server_name_max)
+    if client_class.server_name_max and len(name) > client_class.server_name_max:
+        raise InputError(
+            [
+                "server_name: %r is too long: %s server names are at most %d characters and 8 hex digits follow the "
+                "prefix, so use at most %d"
+                % (params.get("server_name"), client_class.vendor, client_class.server_name_max, client_class.server_name_max - 9)
+            ]
         )
-        problems += ["url: %s" % text for text in client_class.url_problems(url)]
-        if problems:
-            raise InputError(problems)
-        target = _rps_base.Target(
-            url=url,
-            username=params.get("url_username") or None,
-            password=params.get("url_password") or None,
-            server_name=_rps_base.server_name_for(url, params.get("url_username"), params.get("server_name") or "autoprov"),
-        )
+    username, password = params.get("url_username") or None, params.get("url_password") or None
+    return _rps_base.Target(url=url, username=username, password=password, server_name=name), warnings
 
+
+def _check_input(params, client_class, credentials, target):
+    """The vendor's own input rules and what the chosen options need; InputError lists every problem."""
+    problems = list(client_class.input_problems(credentials, params.get("api_url"), target))
+    if params.get("return_pins") and not client_class.gives_pins:
+        givers = sorted(c.vendor for c in CLIENTS.values() if c.gives_pins)
+        problems.append("return_pins: %s gives no device PINs (%s does)" % (client_class.vendor, ", ".join(givers)))
+    if not problems and not (params.get("api_url") or client_class.service_url(credentials)):
+        problems.append("api_url: %s has no default service; give api_url" % client_class.vendor)
+    if problems:
+        raise InputError(problems)
+
+
+def _connect(params, client_class, credentials, devices):
+    """(client, scrubber): the client on an Http with the task's transport settings; the scrubber knows every secret."""
     secrets = [credentials.get(key) for key in SECRET_CREDENTIALS] + [params.get("url_password")]
     secrets += [d.get("pin") for d in devices.values()]
     scrub = Scrubber(secrets)
@@ -234,47 +252,75 @@ def run(params, check_mode):
         max_wait=params["max_retry_wait"],
         scrub=scrub,
     )
-    client = client_class(http, (params.get("api_url") or client_class.default_api_url).rstrip("/"), credentials, devices)
-    scrub.secrets = Scrubber(secrets + client.secrets()).secrets
+    api_url = (params.get("api_url") or client_class.service_url(credentials)).rstrip("/")
+    client = client_class(http, api_url, credentials, devices)
+    scrub.extra = client.secrets
+    return client, scrub
 
-    result = {"changed": False, "results": [], "api_stats": http.stats, "warnings": warnings}
+
+def _apply(client, params, macs, target, check_mode):
+    """(found, actions, errors): what the RPS had, what we decided per MAC, and the writes that failed."""
+    found = client.lookup(macs, target) if macs else {}
+    actions = plan(params["state"], macs, found, target, params.get("update_password"))
+    errors = {}
+    if not check_mode:
+        to_point = [m for m in macs if actions[m][0] in ("register", "move")]
+        to_remove = [m for m in macs if actions[m][0] == "unregister"]
+        if to_point:
+            errors.update(client.register(to_point, target, found))
+        if to_remove:
+            errors.update(client.unregister(to_remove, found))
+    return found, actions, errors
+
+
+def _entry(mac, action, message, seen, target):
+    before = seen.url if seen.state == "ours" else None
+    if action in ("register", "move"):
+        after = target.url
+    elif action == "unregister":
+        after = None
+    else:
+        after = before
+    return {"mac": _mac.fmt(mac, "colon"), "action": DONE[action], "before": before, "after": after, "message": message}
+
+
+def run(params, check_mode):
+    """The module's result dict; 'failed' and 'msg' set when something could not be done."""
+    client_class = client_for(params["vendor"])
+    credentials = {k: v for k, v in (params["credentials"] or {}).items() if v is not None}
+    check_credentials(client_class, credentials)
+    devices = check_devices(client_class, params["devices"] or [])
+    target, warnings = _target(params, client_class) if params["state"] == "present" else (None, [])
+    _check_input(params, client_class, credentials, target)
+    client, scrub = _connect(params, client_class, credentials, devices)
+
+    result = {"changed": False, "results": [], "api_stats": client.http.stats, "warnings": warnings}
     macs = list(devices)
     try:
-        found = client.lookup(macs, target) if macs else {}
-        actions = plan(params["state"], macs, found, target, params.get("update_password"))
-        errors = {}
-        if not check_mode:
-            to_point = [m for m in macs if actions[m][0] in ("register", "move")]
-            to_remove = [m for m in macs if actions[m][0] == "unregister"]
-            if to_point:
-                errors.update(client.register(to_point, target, found))
-            if to_remove:
-                errors.update(client.unregister(to_remove, found))
+        found, actions, errors = _apply(client, params, macs, target, check_mode)
+        for mac in macs:
+            action, message = ("fail", errors[mac]) if mac in errors else actions[mac]
+            entry = _entry(mac, action, scrub(message), found.get(mac) or _rps_base.absent(), target)
+            result["results"].append(entry)
+        if params.get("return_pins"):
+            _add_pins(client, result["results"], macs)
     except _rps_base.RpsError as exc:
         result.update(failed=True, msg=scrub("%s RPS (%s): %s" % (client.vendor, client.api_url, exc)))
         return result
+    _summarise(result, client.vendor, len(macs), scrub)
+    return result
 
-    for mac in macs:
-        action, message = actions[mac]
-        if mac in errors:
-            action, message = "fail", errors[mac]
-        seen = found.get(mac) or _rps_base.absent()
-        before = seen.url if seen.state == "ours" else None
-        if action in ("register", "move"):
-            after = target.url
-        elif action == "unregister":
-            after = None
-        else:
-            after = before
-        result["results"].append(
-            {
-                "mac": _mac.fmt(mac, "colon"),
-                "action": DONE[action],
-                "before": before,
-                "after": after,
-                "message": scrub(message),
-            }
-        )
+
+def _add_pins(client, entries, macs):
+    """Each entry's device PIN (None when the vendor has none), for the MACs that are in our account now."""
+    ours = [m for m, e in zip(macs, entries) if e["after"] is not None]
+    pins = client.pins(ours) if ours else {}
+    for mac, entry in zip(macs, entries):
+        entry["pin"] = pins.get(mac)
+
+
+def _summarise(result, vendor, count, scrub):
+    """changed, diff, and the failure message listing each failed MAC."""
     changed = [r for r in result["results"] if r["action"] in ("registered", "updated", "unregistered")]
     result["changed"] = bool(changed)
     result["diff"] = {
@@ -286,6 +332,5 @@ def run(params, check_mode):
         result["failed"] = True
         result["msg"] = scrub(
             "%d of %d MACs failed at the %s RPS: %s"
-            % (len(failures), len(macs), client.vendor, "; ".join("%s: %s" % (r["mac"], r["message"]) for r in failures))
+            % (len(failures), count, vendor, "; ".join("%s: %s" % (r["mac"], r["message"]) for r in failures))
         )
-    return result

@@ -48,8 +48,12 @@ def mac_forms(mac):
 def announced_model(vendor, model):
     """The model as this vendor's phone announces it (a catalog name such as D785 becomes snomD785)."""
     form = profile(vendor).get("announce", "{model}")
-    prefix = form.split("{model}")[0]
-    return model if model.lower().startswith(prefix.lower()) else form.format(model=model)
+    prefix = form.split("{")[0]
+    if model.lower().startswith(prefix.lower()):
+        return model
+    # {code}: the catalog model's own token (the Snom D715 announces itself as snom715).
+    codes = {name.upper(): extra.get("code") for name, _kind, _lines, _keys, extra in _catalog_data.MODELS.get(vendor, ())}
+    return form.format(model=model, code=codes.get(model.upper()) or model)
 
 
 def user_agent(vendor, kind, mac, model, firmware):

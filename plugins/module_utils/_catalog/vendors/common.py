@@ -27,7 +27,10 @@ VENDOR: the vendor.
                   scope (device: one per MAC; shared: one per distinct name, for
                   every model using it), secret (holds passwords: served only
                   to its own device), optional (a device fetches it only on some paths:
-                  status does not count it missing). Patterns: {mac}/{MAC} bare lower/upper,
+                  status does not count it missing), holds_credentials (a shared file that
+                  carries the PBX's HTTP provisioning credentials, not a device's secrets,
+                  because a factory device fetches it without them and learns them there:
+                  Cisco's $PSN.xml). Patterns: {mac}/{MAC} bare lower/upper,
                   {code} (a format spec such as {code:0>12} pads it), {model}
   languages       our language code -> the vendor's value
   key_types       the programmable-key types its templates can set (others are
@@ -77,3 +80,43 @@ KEY_TYPES = ["line", "blf", "speeddial", "park", "intercom", "dtmf", "url"]
 def xml_secret(*elements):
     """A regex for the text of the named XML elements (attributes allowed)."""
     return r"<(?:%s)(?:\s[^>]*)?>(?P<v>[^<]*)<" % "|".join(elements)
+
+
+def dst_rule(tz):
+    """The daylight-saving rule of a time zone (timezone.describe()) with a positive saving, or None.
+
+    {offset_minutes, start, end, saving_minutes}: start/end as describe() gives them (month,
+    week 5 = last, weekday 0 = Sunday, local minutes). A zone whose rule saves a negative
+    amount (Europe/Dublin: IST in summer is its standard time, GMT in winter its "daylight"
+    time) is turned around: winter time is the standard, summer time the daylight saving,
+    which is the same clock and the form phones take (their saving fields count upwards).
+    """
+    if not tz.get("dst_start"):
+        return None
+    saving = tz["dst_saving_minutes"]
+    if saving >= 0:
+        return {"offset_minutes": tz["offset_minutes"], "start": tz["dst_start"], "end": tz["dst_end"], "saving_minutes": saving}
+    return {"offset_minutes": tz["offset_minutes"] + saving, "start": tz["dst_end"], "end": tz["dst_start"], "saving_minutes": -saving}
+
+
+def offset_text(minutes, zero="0"):
+    """A UTC offset as vendors write it: +1, -5, +5:30, -3:30; zero as given."""
+    if not minutes:
+        return zero
+    hours, rest = divmod(abs(minutes), 60)
+    return "%s%d%s" % ("-" if minutes < 0 else "+", hours, ":%02d" % rest if rest else "")
+
+
+def dst_hours_problem(tz, rule, vendor):
+    """Why a rule's change times do not fit a phone's whole-hour 0-23 fields, or None."""
+    for name in ("start", "end"):
+        minutes = rule[name]["minutes"]
+        if minutes % 60 or not 0 <= minutes < 24 * 60:
+            return "%s changes daylight saving time at %d:%02d local time (POSIX rule %s); %s's DST fields take whole hours 0-23" % (
+                tz["name"],
+                int(minutes / 60),
+                abs(minutes) % 60,
+                tz["posix"],
+                vendor,
+            )
+    return None

@@ -1,8 +1,13 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Poly: the catalog entry (vendor, models). Sources: docs/catalog-sources.md."""
+"""Poly: the catalog entry (vendor, models) and its hooks. Sources: templates/poly/reference.yml."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+# prov.polling.period: "an integer >= 3600" (FusionPBX), "greater than 3600" (Poly UC Software guide).
+MIN_POLLING_MINUTES = 60
 
 
 def _edge(name, lines):
@@ -57,3 +62,86 @@ MODELS = [
     _edge("E500", 16),
     _edge("E550", 16),
 ]
+
+
+def _key_layout(device, model):
+    """([(position, category, index)] for every key of the model, [registrations without a key]).
+
+    A registration keeps the keys the inventory gives it as `line` keys; one without any
+    takes the lowest key nobody else uses, so that a BLF key never takes a registration's
+    only key. BLF and park keys take the attendant list in key order (index 0: the next entry).
+    """
+    taken = {key["index"]: key for key in device["keys"]}
+    owners = {key["line"] for key in device["keys"] if key["type"] == "line"}
+    free = [position for position in range(1, model.keys + 1) if position not in taken]
+    lines, homeless = {}, []
+    for line in device["lines"]:
+        if line["index"] in owners:
+            continue
+        if free:
+            lines[free.pop(0)] = line["index"]
+        else:
+            homeless.append(line["index"])
+    layout = []
+    for position in range(1, model.keys + 1):
+        key = taken.get(position)
+        if position in lines:
+            layout.append((position, "line", lines[position]))
+        elif key is None:
+            layout.append((position, "unassigned", None))
+        elif key["type"] == "line":
+            layout.append((position, "line", key["line"]))
+        else:
+            layout.append((position, "BLF", 0))
+    return layout, homeless
+
+
+def lint(device, settings, model, tz):
+    """Values a Poly would not take: polling more often than hourly, registrations left without a line key."""
+    problems = []
+    minutes = settings["resync_interval"]
+    if 0 < minutes < MIN_POLLING_MINUTES:
+        problems.append(
+            (
+                "resync_interval",
+                "%d minutes: Poly phones poll at most hourly (prov.polling.period >= 3600 s); valid: 0 (no polling) or %d and more"
+                % (minutes, MIN_POLLING_MINUTES),
+            )
+        )
+    if device["keys"]:
+        _layout, homeless = _key_layout(device, model)
+        if homeless:
+            others = sum(1 for key in device["keys"] if key["type"] != "line")
+            problems.append(
+                (
+                    "keys",
+                    "line %s would have no line key: the %s has %d keys, %d lines need one each and %d are BLF/park keys; "
+                    "valid: at most %d BLF/park keys beside %d lines"
+                    % (
+                        ", ".join(str(n) for n in homeless),
+                        model.name,
+                        model.keys,
+                        len(device["lines"]),
+                        others,
+                        max(model.keys - len(device["lines"]), 0),
+                        len(device["lines"]),
+                    ),
+                )
+            )
+    return problems
+
+
+def context(device, settings, model, tz):
+    """The key layout (lineKey.X.*, reg.N.lineKeys) and the provisioning protocol (device.prov.serverType)."""
+    layout, _homeless = _key_layout(device, model) if device["keys"] else ([], [])
+    line_keys = {line["index"]: 0 for line in device["lines"]}
+    for _position, category, index in layout:
+        if category == "line":
+            line_keys[index] += 1
+    return {
+        "key_layout": layout,
+        # Without a layout the phone gives each registration reg.N.lineKeys keys (default 1) first.
+        "line_keys": {n: count or 1 for n, count in line_keys.items()},
+        "attendants": sorted((key for key in device["keys"] if key["type"] != "line"), key=lambda key: key["index"]),
+        "server_type": urlsplit(settings["server_url"]).scheme.upper(),
+    }

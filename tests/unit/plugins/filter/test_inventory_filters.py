@@ -47,6 +47,17 @@ def test_rps_groups_keep_serial_and_pin():
     assert groups == {"yealink": [{"mac": "00:15:65:aa:00:01", "serial": "SN1", "pin": "1234"}]}
 
 
+def test_rps_groups_use_the_client_chosen_for_a_vendor():
+    devices = [phone("00:15:65:aa:00:01"), phone("0c:38:3e:aa:00:03", model="X4U")]
+    groups = inventory.rps_groups(devices, {"yealink": "yealink_ymcs"})
+    assert groups == {"yealink_ymcs": [{"mac": "00:15:65:aa:00:01"}], "fanvil": [{"mac": "0c:38:3e:aa:00:03"}]}
+    assert inventory.rps_groups(devices, {"yealink": "yealink"}) == inventory.rps_groups(devices)
+    with pytest.raises(AnsibleFilterError, match=r"autoprov_rps_clients.fanvil: 'yealink_ymcs'; valid: fanvil"):
+        inventory.rps_groups(devices, {"fanvil": "yealink_ymcs"})
+    with pytest.raises(AnsibleFilterError, match=r"autoprov_rps_clients.yealink_ymcs: not an RPS client of the catalog"):
+        inventory.rps_groups(devices, {"yealink_ymcs": "yealink"})
+
+
 def test_rps_groups_wants_a_list():
     with pytest.raises(AnsibleFilterError, match="expects the list of devices"):
         inventory.rps_groups({"mac": "x"})

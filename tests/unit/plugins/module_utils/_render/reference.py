@@ -99,6 +99,7 @@ def fixture_device(vendor, model, given):
             settings[rest] = value
         elif head == "lines":
             number, _sep, field = rest.partition(".")
+            assert int(number) <= len(lines), "given %s: the model has %d line(s)" % (path, len(lines))
             lines[int(number) - 1][field] = value
         else:
             raise AssertionError("given: %r is not settings.<name>, lines, lines.<n>.<field>, keys or vars" % path)

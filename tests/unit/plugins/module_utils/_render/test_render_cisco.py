@@ -1,9 +1,11 @@
-"""Cisco MPP (3PCC): $PSN.xml per model sends the phone to $MA.xml, its own flat profile."""
+"""Cisco MPP (3PCC): what templates/cisco/reference.yml cannot say (file set, the credential chain, escaping, lint)."""
 
 from __future__ import annotations
 
 import pytest
-from vendor_helpers import ADMIN_PASSWORD, PROVISIONING_PASSWORD, assert_no_secrets, bare, line, render, ua_match, xml_root
+from vendor_helpers import PROVISIONING_PASSWORD, bare, line, render, render_errors, ua_match, xml_root
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog as _catalog
 
 MAC = "00:56:2b:04:36:15"
 
@@ -14,7 +16,7 @@ def cp8841():
         "mac": MAC,
         "model": "CP-8841-3PCC",
         "lines": [line(1), line(2, transport="tls", port=5061)],
-        "keys": [{"type": "blf", "value": "201", "label": "Anna", "index": 3}, {"type": "speeddial", "value": "555", "index": 4}],
+        "keys": [{"type": "blf", "value": "201", "label": "Anna & Co", "index": 3}],
     }
     return render([device], timezone="America/New_York")
 
@@ -23,31 +25,55 @@ def values(content):
     return {item.tag: item.text or "" for item in xml_root(content, "flat-profile")}
 
 
-def test_file_names(cp8841):
+def test_file_names_are_psn_and_ma(cp8841):
+    """The factory rule /$PSN.xml asks for <series>-3PCC.xml; that file sends the phone to $MA.xml."""
     files = cp8841[0]
-    assert sorted(files) == ["00562b043615.xml", "8841.xml"]
+    assert sorted(files) == ["00562b043615.xml", "8841-3PCC.xml"]
+    assert files["00562b043615.xml"].secret and not files["8841-3PCC.xml"].secret
 
 
-def test_model_file_points_at_the_mac_file_without_secrets(cp8841):
+def test_model_file_hands_on_the_config_hosts_credentials_and_nothing_else(cp8841):
+    """A factory phone fetches $PSN.xml without credentials; without them in the rule, $MA.xml answers 401."""
     files, secrets = cp8841
-    assert_no_secrets(files["8841.xml"].content, secrets)
-    assert values(files["8841.xml"].content)["Profile_Rule"] == "http://192.0.2.10:8080/p/Zt4token/$MA.xml"
+    content = files["8841-3PCC.xml"].content
+    rule = values(content)["Profile_Rule"]
+    assert rule == "[--uid prov --pwd %s]http://192.0.2.10:8080/p/Zt4token/$MA.xml" % PROVISIONING_PASSWORD
+    for secret in secrets - {PROVISIONING_PASSWORD}:
+        assert secret not in content
+    assert _catalog.VENDORS["cisco"].files[0]["holds_credentials"]
 
 
-def test_device_profile(cp8841):
-    files = cp8841[0]
-    v = values(files["00562b043615.xml"].content)
-    assert (v["Password_2_"], v["SIP_Transport_2_"], v["Proxy_2_"]) == ("Line2-s3cret", "TLS", "pbx.example.net:5061")
-    assert (v["User_ID_1_"], v["Auth_ID_1_"], v["Display_Name_1_"]) == ("201", "201", "User 1 & Co <1>")
-    assert v["Extension_1_"] == "1" and v["Extension_3_"] == "Disabled"
-    assert v["Extended_Function_3_"] == "fnc=blf+sd+cp;sub=201@pbx.example.net;nme=Anna"
-    assert v["Extended_Function_4_"] == "fnc=sd;ext=555@$PROXY;nme=555"
-    assert v["Preferred_Codec_1_"] == "G722" and v["Second_Preferred_Codec_1_"] == "G711a"
-    assert v["Time_Zone"] == "GMT-05:00"
-    assert v["Daylight_Saving_Time_Rule"] == "start=3/8/7/2;end=11/1/7/2;save=1"
-    assert v["Admin_Password"] == ADMIN_PASSWORD
-    assert v["Profile_Rule"] == "[--uid prov --pwd %s]http://192.0.2.10:8080/p/Zt4token/$MA.xml" % PROVISIONING_PASSWORD
-    assert v["Resync_Periodic"] == "43200" and v["VLAN_ID"] == "42" and v["Upgrade_Rule"] == "http://192.0.2.10/fw/8841.img"
+def test_device_profile_escapes_and_keeps_line_keys(cp8841):
+    v = values(cp8841[0]["00562b043615.xml"].content)
+    assert (v["SIP_Transport_2_"], v["Proxy_2_"]) == ("TLS", "pbx.example.net:5061")
+    assert v["Display_Name_1_"] == "User 1 & Co <1>"
+    assert v["Extended_Function_3_"] == "fnc=blf+sd+cp;sub=201@$PROXY;nme=Anna & Co"
+    assert (v["Extension_1_"], v["Extension_2_"], v["Extension_3_"]) == ("1", "2", "Disabled")
+    assert v["Auth_Resync-Reboot_1_"] == v["Auth_Resync-Reboot_2_"] == "No"
+
+
+@pytest.mark.parametrize(
+    "zone, problem",
+    [
+        ("Australia/Eucla", "Australia/Eucla (GMT+08:45) has no Time_Zone value on Cisco MPP phones; valid offsets: GMT-12:00"),
+        ("America/Nuuk", "America/Nuuk changes daylight saving time at -60 minutes from midnight; a Cisco DST rule takes 0:00-23:59"),
+    ],
+)
+def test_time_zones_the_firmware_cannot_take_are_refused(zone, problem):
+    errors = render_errors([{"mac": MAC, "model": "8841", "lines": [line(1)]}], timezone=zone)
+    assert len(errors) == 1 and errors[0].startswith("pbx1: timezone (autoprov_timezone): " + problem), errors
+
+
+def test_credentials_a_profile_rule_cannot_carry_are_refused_without_showing_them():
+    errors = render_errors([{"mac": MAC, "model": "8841", "lines": [line(1)]}], provisioning_password="two words")
+    assert errors == [
+        'pbx1: provisioning_password (autoprov_provisioning_password): holds a space, tab, ] or "; '
+        "Cisco's Profile_Rule [--uid ... --pwd ...] cannot carry it"
+    ]
+
+
+def test_key_types_without_an_mpp_source_are_not_offered():
+    assert _catalog.VENDORS["cisco"].key_types == ("line", "blf", "speeddial", "park")
 
 
 def test_user_agent():

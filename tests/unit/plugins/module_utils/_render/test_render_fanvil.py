@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from vendor_helpers import ADMIN_PASSWORD, PROVISIONING_PASSWORD, bare, check_errors, line, render_files, ua_match, xml_root
+from vendor_helpers import ADMIN_PASSWORD, PROVISIONING_PASSWORD, bare, check_errors, line, render_errors, render_files, ua_match, xml_root
 
 MAC = "0C-38-3E-07-E1-6C"
 
@@ -28,28 +28,40 @@ def test_file_name_is_the_lowercase_mac(x4u):
     assert list(x4u) == ["0c383e07e16c.cfg"] and x4u["0c383e07e16c.cfg"].secret
 
 
-def test_accounts_keys_and_settings(x4u):
+def test_keys_fill_the_side_block_then_the_pages(x4u):
     root = xml_root(x4u["0c383e07e16c.cfg"].content, "sysConf")
-    second = root.find("sip/line[@index='2']")
-    assert second.findtext("RegisterPswd") == "Line2-s3cret"
-    assert second.findtext("Transport") == "3" and second.findtext("RegisterPort") == "5061"
-    assert second.findtext("DisplayName") == "User 2 & Co <2>"
-    assert root.findtext("sip/line[@index='1']/RegisterUser") == "201"
-    assert root.findtext("sip/line[@index='1']/VoiceCodecMap") == "G722,PCMA,PCMU"
-    page1 = root.find("dsskey/internal[@index='1']")
-    assert page1.findtext("Fkey[@index='1']/Type") == "2" and page1.findtext("Fkey[@index='1']/Value") == "SIP2"
-    assert page1.findtext("Fkey[@index='2']/Value") == "201@1/ba"
-    assert root.findtext("dsskey/internal[@index='2']/Fkey[@index='2']/Value") == "700@1/c"
-    assert root.findtext("phone/date/SNTPServer") == "ntp.example.net"
-    assert root.findtext("phone/date/TimeZone") == "4"
-    assert root.findtext("phone/date/DSTStartMon") == "3" and root.findtext("phone/date/DSTEndHour") == "3"
-    assert root.findtext("phone/display/DefaultLanguage") == "de"
-    assert root.findtext("web/account[@index='1']/Password") == ADMIN_PASSWORD
-    assert root.findtext("ap/DefaultPassword") == PROVISIONING_PASSWORD
-    assert root.findtext("ap/FlashServerIP") == "http://192.0.2.10:8080/p/Zt4token/"
-    assert root.findtext("ap/FlashInterval") == "12"
-    assert root.findtext("qos/VLANID") == "42"
-    assert root.findtext("fwCheck/UpgradeServer1") == "http://192.0.2.10/fw/"
+    side = root.find("dsskey/dssSide[@index='1']")
+    assert [(k.get("index"), k.findtext("Value")) for k in side] == [("1", "SIP2"), ("2", "201@1/ba")]
+    # key 8 of an X4U: 3 side keys, then pages of 6 -> page 1, position 5
+    assert root.findtext("dsskey/internal[@index='1']/Fkey[@index='5']/Value") == "700@1/c"
+    assert root.findtext("dsskey/FuncKeyPageNum") == "1"
+    assert root.findtext("sip/line[@index='2']/DisplayName") == "User 2 & Co <2>"
+
+
+def test_secrets_are_only_in_the_device_file(x4u):
+    content = x4u["0c383e07e16c.cfg"].content
+    for secret in (ADMIN_PASSWORD, PROVISIONING_PASSWORD, "Line1-s3cret", "Line2-s3cret"):
+        assert secret in content
+
+
+def test_a_key_beyond_the_model_layout_is_refused():
+    device = {"mac": MAC, "model": "X3U", "lines": [line(1)], "keys": [{"type": "blf", "value": "201", "index": 4}]}
+    errors = check_errors([device])
+    assert errors == ["pbx1: device %s (autoprov_devices[0]): keys[0].index: 4; the X3U has keys 1-3" % MAC]
+
+
+@pytest.mark.parametrize(
+    "overrides, valid",
+    [
+        ({"timezone": "America/Nuuk"}, "whole hours 0-23"),
+        ({"codecs": ["G722", "AMR"]}, "valid: G722, G723, G726, G729, ILBC, OPUS, PCMA, PCMU"),
+    ],
+)
+def test_lint_refuses_what_the_firmware_rejects(overrides, valid):
+    device = {"mac": MAC, "model": "X4U", "lines": [line(1)]}
+    errors = render_errors([device], **overrides)
+    field = next(iter(overrides))
+    assert len(errors) == 1 and errors[0].startswith("pbx1: %s (autoprov_%s): " % (field, field)) and valid in errors[0], errors
 
 
 def test_unsupported_key_type_is_an_error_naming_device_and_key():
@@ -62,3 +74,5 @@ def test_user_agent():
     match = ua_match("fanvil", "Fanvil X4 2.10.2.6887 0c383e07e16c")
     assert match.group("model") == "X4" and bare(match.group("mac")) == "0c383e07e16c"
     assert ua_match("fanvil", "Fanvil X6U 2.12.1 0c383e123456").group("model") == "X6U"
+    assert ua_match("fanvil", "Fanvil X6U Pro 0.0.10 0c383e2cd782").group("model") == "X6U Pro"
+    assert ua_match("fanvil", "Fanvil X5U-V2 2.12.16.17 0c383e557eb1").group("model") == "X5U-V2"

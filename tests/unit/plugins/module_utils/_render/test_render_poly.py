@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 from vendor_helpers import (
-    ADMIN_PASSWORD,
-    PROVISIONING_PASSWORD,
     assert_no_secrets,
     check_errors,
     line,
     render,
+    render_errors,
     ua_match,
     xml_root,
 )
@@ -54,38 +53,53 @@ def test_master_files_name_the_config_files(vvx450):
         root = xml_root(files[name].content, "APPLICATION")
         assert root.get("CONFIG_FILES") == "[PHONE_MAC_ADDRESS]-autoprov.cfg, autoprov-site.cfg"
         # The model-wide file names no image; the phone's own file names its model's.
-        assert root.get("APP_FILE_PATH") == ("" if name.startswith("0000") else "http://192.0.2.10/fw/VVX450.img")
+        assert root.get("APP_FILE_PATH") == (None if name.startswith("0000") else "http://192.0.2.10/fw/VVX450.img")
         assert_no_secrets(files[name].content, secrets)
 
 
-def test_device_file(vvx450):
+def test_device_file_escapes_and_lays_out_the_keys(vvx450):
     files = vvx450[0]
     content = files["0004f2e2e753-autoprov.cfg"].content
-    reg = attributes(content, "polycomConfig", "reg")
-    assert reg["reg.2.auth.password"] == "Line2-s3cret" and reg["reg.2.server.1.transport"] == "TCPOnly"
-    assert reg["reg.1.address"] == "201" and reg["reg.1.displayName"] == "User 1 & Co <1>"
+    assert attributes(content, "polycomConfig", "reg")["reg.1.displayName"] == "User 1 & Co <1>"
     keys = attributes(content, "polycomConfig", "lineKey")
-    assert (keys["lineKey.2.category"], keys["lineKey.2.index"], keys["lineKey.3.index"]) == ("BLF", "1", "2")
+    layout = [(keys["lineKey.%d.category" % n], keys.get("lineKey.%d.index" % n)) for n in range(1, 13)]
+    # Key 1 is line 1's (the inventory says so), keys 2-3 BLF and park; line 2 has no key of
+    # its own in the inventory, so it takes the first free one rather than losing its key.
+    assert layout[:5] == [("line", "1"), ("BLF", "0"), ("BLF", "0"), ("line", "2"), ("unassigned", None)]
     attendant = attributes(content, "polycomConfig", "attendant")
     assert attendant["attendant.resourceList.1.address"] == "201" and attendant["attendant.resourceList.2.type"] == "automata"
-    device = attributes(content, "polycomConfig", "device")
-    assert device["device.auth.localAdminPassword"] == ADMIN_PASSWORD and device["device.prov.password"] == PROVISIONING_PASSWORD
-    assert device["device.net.vlanId"] == "42"
-    assert attributes(content, "polycomConfig", "msg")["msg.mwi.1.callBack"] == "*97"
 
 
-def test_site_file_has_time_language_and_no_secret(vvx450):
+def test_edge_without_keys_leaves_the_layout_to_the_phone(vvx450):
+    content = vvx450[0]["482567000001-autoprov.cfg"].content
+    assert "lineKey.reassignment" not in content and attributes(content, "polycomConfig", "reg")["reg.1.lineKeys"] == "1"
+
+
+def test_site_file_has_no_secret_and_southern_dst(vvx450):
     files, secrets = vvx450
     content = files["autoprov-site.cfg"].content
     assert_no_secrets(content, secrets)
     sntp = attributes(content, "polycomConfig", "tcpIpApp")
-    assert sntp["tcpIpApp.sntp.gmtOffset"] == "36000" and sntp["tcpIpApp.sntp.address"] == "ntp.example.net"
     # Australia/Sydney: first Sunday of October to first Sunday of April (Poly: 1 = Sunday)
     assert (sntp["tcpIpApp.sntp.daylightSavings.start.month"], sntp["tcpIpApp.sntp.daylightSavings.start.dayOfWeek"]) == ("10", "1")
     assert sntp["tcpIpApp.sntp.daylightSavings.stop.month"] == "4"
-    assert attributes(content, "polycomConfig", "lcl")["lcl.ml.lang"] == "French_France"
-    assert attributes(content, "polycomConfig", "prov")["prov.polling.period"] == "43200"
-    assert attributes(content, "polycomConfig", "voice")["voice.codecPref.G711_A"] == "2"
+
+
+def test_blf_keys_that_would_take_a_lines_key_are_refused():
+    device = {"mac": MAC, "model": "VVX150", "lines": [line(1), line(2)], "keys": [{"type": "blf", "value": "201"}]}
+    errors = render_errors([device])
+    assert errors == [
+        "pbx1: device 00:04:f2:e2:e7:53 (autoprov_devices[0]): keys: line 2 would have no line key: the VVX150 has 2 keys, "
+        "2 lines need one each and 1 are BLF/park keys; valid: at most 0 BLF/park keys beside 2 lines"
+    ]
+
+
+def test_polling_more_often_than_hourly_is_refused():
+    errors = render_errors([{"mac": MAC, "model": "VVX450", "lines": [line(1)]}], resync_interval=30)
+    assert errors == [
+        "pbx1: resync_interval (autoprov_resync_interval): 30 minutes: Poly phones poll at most hourly "
+        "(prov.polling.period >= 3600 s); valid: 0 (no polling) or 60 and more"
+    ]
 
 
 def test_speed_dial_is_refused():

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from vendor_helpers import ADMIN_PASSWORD, assert_no_secrets, bare, line, render, ua_match, xml_root
+from vendor_helpers import ADMIN_PASSWORD, assert_no_secrets, bare, line, render, render_errors, ua_match, xml_root
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog as _catalog
+from ansible_collections.pbxops.autoprov.plugins.module_utils._render.render import mask
 
 MAC = "00:04:13:92:2d:24"
 
@@ -38,22 +39,42 @@ def test_file_names(d785):
     assert files["000413922D24.xml"].secret and not files["snomD785-000413922D24.htm"].secret
 
 
-def test_settings(d785):
+def test_settings_are_escaped_and_per_identity(d785):
+    """What the reference rows cannot say: XML escaping, a second identity's own server, no stale state."""
     files = d785[0]
     root = xml_root(files["000413922D24.xml"].content, "settings")
-    assert setting(root, "user_pass", 2) == "Line2-s3cret"
-    assert setting(root, "user_host", 2) == "pbx2.example.net:5060;transport=tcp"
     assert setting(root, "user_realname", 1) == "User 1 & Co <1>"
-    assert setting(root, "utc_offset") == "3600"
-    assert setting(root, "dst") == "3600 03.05.07 02:00:00 10.05.07 03:00:00"
-    assert setting(root, "language") == "Deutsch"
-    assert setting(root, "admin_mode_password") == ADMIN_PASSWORD
-    assert setting(root, "setting_server") == "http://192.0.2.10:8080/p/Zt4token/000413922D24.xml"
-    assert setting(root, "settings_refresh_timer") == "43200"
+    assert setting(root, "user_host", 2) == "pbx2.example.net"
+    assert setting(root, "user_outbound", 2) == "pbx2.example.net:5060;transport=tcp"
+    assert [setting(root, "user_active", n) for n in (1, 2, 3, 12)] == ["on", "on", "off", "off"]
     keys = {k.get("idx"): k for k in root.find("functionKeys")}
-    assert keys["0"].text == "blf <sip:201@pbx.example.net>" and keys["0"].get("label") == "Anna"
-    assert keys["1"].text == "speed 0049301234" and keys["1"].get("context") == "2"
-    assert keys["3"].text == "dtmf *1"
+    # Every key of the D785 is written: the inventory's three, the rest reset to line.
+    assert sorted(keys, key=int) == [str(n) for n in range(24)]
+    assert keys["3"].text == "dtmf *1" and keys["2"].text == "line" and keys["2"].get("context") == "active"
+
+
+def test_d715_files_carry_its_model_token():
+    """The D715 calls itself 715 (User-Agent snom715-SIP): it asks for snom715-<MAC>.htm."""
+    files = render([{"mac": MAC, "model": "D715", "lines": [line(1)]}])[0]
+    assert sorted(files) == ["000413922D24.xml", "snom715-000413922D24.htm"]
+    match = ua_match("snom", "Mozilla/4.0 (compatible; snom715-SIP 10.1.215.13 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0)")
+    assert [m.name for m in _catalog.find_models(match.group("model"), "snom")] == ["D715"]
+
+
+def test_d865_web_password_is_a_secret():
+    files, secrets = render([{"mac": MAC, "model": "D865", "lines": [line(1)]}])
+    content = files["000413922D24.xml"].content
+    root = xml_root(content, "settings")
+    assert setting(root, "webserver_admin_password") == ADMIN_PASSWORD
+    masked = mask(content, set(), "snom")
+    assert ADMIN_PASSWORD not in masked and "Line1-s3cret" not in masked
+
+
+def test_language_without_a_snom_name_is_refused():
+    errors = render_errors([{"mac": MAC, "model": "D785", "lines": [line(1)]}], language="pl")
+    # A PBX-wide setting: reported once, for the PBX, with what is valid.
+    valid = "de, en, es, fr, it, nl, pt, ru, tr"
+    assert errors == ["pbx1: language (autoprov_language): 'pl': Snom phones have no such language; valid: %s" % valid]
 
 
 def test_htm_points_at_the_settings_and_holds_no_secret(d785):

@@ -5,7 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from vendor_helpers import ADMIN_PASSWORD, PROVISIONING_PASSWORD, assert_no_secrets, bare, line, render, render_files, ua_match
+from vendor_helpers import (
+    ADMIN_PASSWORD,
+    PROVISIONING_PASSWORD,
+    assert_no_secrets,
+    bare,
+    line,
+    render,
+    render_errors,
+    render_files,
+    ua_match,
+)
 
 MAC = "00:15:65:4a:a9:37"
 
@@ -48,23 +58,14 @@ def test_file_names_are_the_ones_the_phone_requests(t46s):
     assert files["0015654aa937.cfg"].secret and not files["y000000000066.cfg"].secret
 
 
-def test_device_file_carries_accounts_keys_and_secrets(t46s):
+def test_device_file_carries_the_secrets_and_the_model_image(t46s):
     files = t46s[0]
     values = parse(files["0015654aa937.cfg"].content)
-    assert values["account.2.password"] == "Line2-s3cret"
-    assert values["account.2.sip_server.1.transport_type"] == "2"
-    assert values["account.2.sip_server.1.port"] == "5061"
-    assert values["account.1.user_name"] == values["account.1.auth_name"] == "201"
-    assert values["account.1.display_name"] == "User 1 & Co <1>"
-    assert values["account.1.label"] == "L1"
-    assert values["voice_mail.number.1"] == "*97" and values["voice_mail.number.2"] == "8000"
-    assert values["account.1.codec.g722.priority"] == "1" and values["account.1.codec.pcmu.priority"] == "3"
-    assert (values["linekey.1.type"], values["linekey.1.value"], values["linekey.1.label"]) == ("16", "201", "Anna")
-    assert (values["linekey.2.type"], values["linekey.2.line"]) == ("13", "2")
-    assert (values["linekey.5.type"], values["linekey.5.value"]) == ("10", "700")
-    assert values["linekey.4.type"] == "17"
     assert values["static.security.user_password"] == "admin:" + ADMIN_PASSWORD
     assert values["static.auto_provision.server.password"] == PROVISIONING_PASSWORD
+    # keys 1, 2, 4 take the free positions; the park key keeps its index
+    assert [values["linekey.%d.type" % n] for n in (1, 2, 4, 5)] == ["16", "13", "17", "10"]
+    assert values["static.firmware.url"] == "http://192.0.2.10/fw/T46S.img"
 
 
 def test_boot_file_includes_the_model_file_then_the_mac_file(t46s):
@@ -72,20 +73,30 @@ def test_boot_file_includes_the_model_file_then_the_mac_file(t46s):
     assert parse(files["0015654aa937.boot"].content)["include"] == ["y000000000066.cfg", "0015654aa937.cfg"]
 
 
-def test_model_file_has_settings_and_no_secret(t46s):
+def test_model_file_has_no_secret_and_nothing_of_one_phone(t46s):
     files, secrets = t46s
     shared = files["y000000000066.cfg"].content
     assert_no_secrets(shared, secrets)
-    values = parse(shared)
-    assert values["static.auto_provision.server.url"] == "http://192.0.2.10:8080/p/Zt4token/"
-    assert values["static.auto_provision.repeat.minutes"] == "720"
-    assert values["local_time.ntp_server1"] == "ntp.example.net"
-    assert values["local_time.time_zone"] == "-5"
-    # America/New_York: second Sunday of March 2:00 to first Sunday of November 2:00 (Yealink: 7 = Sunday)
-    assert values["local_time.start_time"] == "3/2/7/2" and values["local_time.end_time"] == "11/1/7/2"
-    assert values["lang.gui"] == "French"
-    assert values["static.network.vlan.internet_port_vid"] == "42"
-    assert values["static.firmware.url"] == "http://192.0.2.10/fw/T46S.img"
+    assert set(parse(shared)) == {
+        "static.auto_provision.server.url",
+        "static.auto_provision.pnp_enable",
+        "static.auto_provision.dhcp_option.enable",
+        "static.auto_provision.power_on",
+        "static.auto_provision.repeat.enable",
+        "static.auto_provision.repeat.minutes",
+        "sip.notify_reboot_enable",
+        "sip.trust_ctrl",
+    }
+
+
+def test_models_sharing_a_common_file_each_get_their_own_image():
+    devices = [
+        {"mac": "00:15:65:00:00:01", "model": "T46S", "lines": [line(1)]},
+        {"mac": "00:15:65:00:00:02", "model": "T48S", "lines": [line(1)]},
+    ]
+    files = render_files(devices)
+    assert parse(files["001565000001.cfg"].content)["static.firmware.url"].endswith("/T46S.img")
+    assert parse(files["001565000002.cfg"].content)["static.firmware.url"].endswith("/T48S.img")
 
 
 @pytest.mark.parametrize(
@@ -98,10 +109,40 @@ def test_three_digit_codes_give_twelve_digits(model, name):
     assert parse(files["805ec0000001.boot"].content)["include"][0] == name
 
 
-def test_zone_without_daylight_saving():
-    files = render_files([{"mac": MAC, "model": "T42S", "lines": [line(1)]}], timezone="Asia/Kolkata")
-    values = parse(files["y000000000067.cfg"].content)
-    assert values["local_time.time_zone"] == "+5:30" and values["local_time.summer_time"] == "0"
+def lint_errors(model="T46S", lines=1, **overrides):
+    device = {"mac": MAC, "model": model, "lines": [line(n) for n in range(1, lines + 1)]}
+    return render_errors([device], **overrides)
+
+
+@pytest.mark.parametrize(
+    "overrides, field, valid",
+    [
+        ({"resync_interval": 50000}, "resync_interval (autoprov_resync_interval)", "1-43200"),
+        ({"timezone": "America/Nuuk"}, "timezone (autoprov_timezone)", "whole hours 0-23"),
+        ({"timezone": "Africa/Cairo"}, "timezone (autoprov_timezone)", "whole hours 0-23"),
+        ({"timezone": "Pacific/Kiritimati", "resync_interval": 60}, None, None),
+        ({"codecs": ["G722", "AMR"]}, "codecs (autoprov_codecs)", "valid: "),
+    ],
+)
+def test_lint_refuses_what_the_firmware_rejects(overrides, field, valid):
+    errors = lint_errors(**overrides)
+    if field is None:
+        assert errors == []
+        return
+    assert len(errors) == 1 and errors[0].startswith("pbx1: %s: " % field) and valid in errors[0], errors
+
+
+def test_lint_refuses_a_rom_of_another_hardware_family():
+    firmware = {"T46S": {"url": "http://192.0.2.10/fw/T46U-108.86.0.90.rom", "version": "108.86.0.90", "file": "T46U-108.86.0.90.rom"}}
+    errors = lint_errors(firmware=firmware)
+    assert len(errors) == 1 and "firmware (autoprov_firmware)" in errors[0] and "66.x" in errors[0], errors
+    assert lint_errors(firmware={"T46S": dict(firmware["T46S"], file="T46S(T48S,T42S,T41S)-66.86.0.15.rom")}) == []
+
+
+def test_lint_refuses_more_servers_than_a_dect_manager_has_templates():
+    device = {"mac": MAC, "model": "W80B", "lines": [line(n, server="192.0.2.%d" % n) for n in range(1, 12)]}
+    errors = render_errors([device])
+    assert len(errors) == 1 and "device 00:15:65:4a:a9:37" in errors[0] and "lines: 11 different SIP servers" in errors[0], errors
 
 
 @pytest.mark.parametrize(

@@ -186,7 +186,13 @@ def test_strongest_answerable_challenge_first_then_basic():
 
 @pytest.mark.parametrize(
     "vendor, given, announced",
-    [("snom", "D785", "snomD785"), ("snom", "snomD785", "snomD785"), ("snom", "SNOMD785", "SNOMD785"), ("yealink", "T46S", "T46S")],
+    [
+        ("snom", "D785", "snomD785"),
+        ("snom", "D715", "snom715"),
+        ("snom", "snomD785", "snomD785"),
+        ("snom", "SNOMD785", "SNOMD785"),
+        ("yealink", "T46S", "T46S"),
+    ],
 )
 def test_catalog_model_names_are_announced_as_the_phone_does(vendor, given, announced):
     assert pnp.announced_model(vendor, given) == announced

@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pbxops.autoprov.responder_files: argument spec and body (the module file holds the documentation)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import traceback
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils._files import fileops as _fileops
+from ansible_collections.pbxops.autoprov.plugins.module_utils._files import install as _install_files
+
+ARGUMENT_SPEC = dict(
+    directories=dict(
+        type="list",
+        elements="dict",
+        default=[],
+        options=dict(
+            path=dict(type="path", required=True),
+            mode=dict(type="raw", required=True),
+            owner=dict(type="str"),
+            group=dict(type="str"),
+            create_only=dict(type="bool", default=False),
+        ),
+    ),
+    files=dict(type="dict", default={}),
+    file_mode=dict(type="raw", default="0644"),
+    file_owner=dict(type="str"),
+    file_group=dict(type="str"),
+    prune=dict(
+        type="list",
+        elements="dict",
+        default=[],
+        options=dict(path=dict(type="path", required=True), pattern=dict(type="str", default="*")),
+    ),
+    private_files=dict(
+        type="list",
+        elements="dict",
+        default=[],
+        options=dict(
+            path=dict(type="path", required=True),
+            content=dict(type="str", required=True, no_log=True),
+            mode=dict(type="raw", default="0600"),
+            owner=dict(type="str"),
+            group=dict(type="str"),
+            validate=dict(type="str"),
+        ),
+    ),
+    secrets=dict(type="list", elements="str", default=[], no_log=True),
+)
+
+
+class _BadInput(Exception):
+    """A parameter the module refuses; the text names the field and what would be valid."""
+
+
+def _mode(field, value):
+    try:
+        return _fileops.parse_mode(value)
+    except ValueError as exc:
+        raise _BadInput("%s: %s" % (field, exc)) from None
+
+
+def _absolute(field, path):
+    if not os.path.isabs(path):
+        raise _BadInput("%s: %r is not an absolute path" % (field, path))
+    return path
+
+
+def _checked(params):
+    """The parameters converge takes, checked: absolute paths, octal modes, validate commands with %s."""
+    directories = [
+        dict(entry, path=_absolute("directories[%d].path" % i, entry["path"]), mode=_mode("directories[%d].mode" % i, entry["mode"]))
+        for i, entry in enumerate(params["directories"])
+    ]
+    files = {}
+    for path, content in params["files"].items():
+        if not isinstance(content, str):
+            raise _BadInput("files: the content of %s is not text" % path)
+        files[_absolute("files", path)] = content
+    private_files = []
+    for index, entry in enumerate(params["private_files"]):
+        field = "private_files[%d]" % index
+        _absolute(field + ".path", entry["path"])
+        validate = shlex.split(entry["validate"]) if entry["validate"] else None
+        if validate is not None and "%s" not in validate:
+            raise _BadInput("%s.validate: %r needs %%s (the candidate file's path) as one of its words" % (field, entry["validate"]))
+        private_files.append(dict(entry, mode=_mode(field + ".mode", entry["mode"]), validate=validate))
+    return directories, files, _mode("file_mode", params["file_mode"]), private_files
+
+
+def run(module):
+    """Converge the install in one pass; report what changed (diff mode: one line per path, never contents)."""
+    params = module.params
+    try:
+        directories, files, file_mode, private_files = _checked(params)
+        result = _install_files.converge(
+            directories,
+            files,
+            file_mode,
+            params["file_owner"],
+            params["file_group"],
+            params["prune"],
+            module.check_mode,
+            private_files,
+            run=module.run_command,
+        )
+    except _BadInput as exc:
+        module.fail_json(msg=str(exc))
+    except _install_files.CheckFailed as exc:
+        done = exc.result
+        module.fail_json(
+            msg="%s: refused by its check (exit %d), left as it was: %s" % (exc.path, exc.rc, (exc.stderr or exc.stdout).strip()),
+            rc=exc.rc,
+            stdout=exc.stdout,
+            stderr=exc.stderr,
+            **{key: done[key] for key in ("changed", "created", "written", "attributes", "removed")},
+        )
+    except _install_files.InstallError as exc:
+        module.fail_json(msg=str(exc))
+    except OSError as exc:
+        module.fail_json(msg=str(exc), exception=traceback.format_exc())
+    diff = {"before": result.pop("before"), "after": result.pop("after")}
+    if module._diff and result["changed"]:
+        result["diff"] = diff
+    module.exit_json(**result)

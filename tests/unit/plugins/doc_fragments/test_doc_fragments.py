@@ -1,0 +1,24 @@
+"""Doc fragments and the argument specs they document stay paired."""
+
+from __future__ import annotations
+
+import yaml
+
+from ansible_collections.pbxops.autoprov.plugins.doc_fragments import attributes, responder_state
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _responder_state
+
+
+def test_responder_state_fragment_documents_exactly_the_argument_spec():
+    documented = yaml.safe_load(responder_state.ModuleDocFragment.DOCUMENTATION)["options"]
+    spec = _responder_state.argument_spec()
+    assert set(documented) == set(spec)
+    for name, option in spec.items():
+        assert documented[name]["type"] == option["type"], name
+        assert documented[name].get("default") == option.get("default"), name
+
+
+def test_attribute_fragments_parse_and_name_only_attributes():
+    for text in (attributes.ModuleDocFragment.DOCUMENTATION, attributes.ModuleDocFragment.READ_ONLY):
+        doc = yaml.safe_load(text)
+        assert list(doc) == ["attributes"]
+        assert all("support" in value for value in doc["attributes"].values())

@@ -1,0 +1,48 @@
+"""responder_files refuses bad parameters before touching anything, naming the field and what is valid."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.pbxops.autoprov.plugins.module_utils._modules import responder_files as body
+
+
+def params(**changes):
+    base = {
+        "directories": [{"path": "/opt/x", "mode": "0755", "owner": None, "group": None, "create_only": False}],
+        "files": {"/opt/x/a.py": "print(1)\n"},
+        "file_mode": "0644",
+        "private_files": [{"path": "/etc/x.json", "content": "{}", "mode": "0600", "owner": None, "group": None, "validate": None}],
+    }
+    base.update(changes)
+    return base
+
+
+def test_good_parameters_come_back_with_modes_as_numbers_and_validate_split():
+    private = [{"path": "/etc/x.json", "content": "{}", "mode": "0640", "owner": None, "group": None, "validate": "check --file %s"}]
+    directories, files, file_mode, private_files = body._checked(params(private_files=private))
+    assert directories[0]["mode"] == 0o755 and file_mode == 0o644
+    assert private_files[0]["mode"] == 0o640 and private_files[0]["validate"] == ["check", "--file", "%s"]
+    assert files == {"/opt/x/a.py": "print(1)\n"}
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"file_mode": "0999"}, "file_mode: '0999' is not an octal mode such as 0640"),
+        ({"file_mode": True}, "file_mode: True is not an octal mode"),
+        ({"directories": [{"path": "opt/x", "mode": "0755"}]}, "directories[0].path: 'opt/x' is not an absolute path"),
+        ({"directories": [{"path": "/opt/x", "mode": "rwx"}]}, "directories[0].mode: 'rwx' is not an octal mode"),
+        ({"files": {"rel.py": "x"}}, "files: 'rel.py' is not an absolute path"),
+        ({"files": {"/opt/a": 3}}, "files: the content of /opt/a is not text"),
+        (
+            {"private_files": [{"path": "/etc/x", "content": "", "mode": "0600", "validate": "check"}]},
+            "private_files[0].validate: 'check' needs %s",
+        ),
+        ({"private_files": [{"path": "/etc/x", "content": "", "mode": "10000", "validate": None}]}, "private_files[0].mode: '10000'"),
+    ],
+)
+def test_bad_parameters_name_the_field_and_what_is_valid(changes, message):
+    with pytest.raises(body._BadInput) as err:
+        body._checked(params(**changes))
+    assert str(err.value).startswith(message)
