@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 import time
+import unicodedata
 
 SCHEMA_VERSIONS = (1,)
 MANIFEST = ".autoprov-manifest.json"
@@ -279,9 +280,29 @@ def _colon(mac):
     return ":".join(mac[i : i + 2] for i in range(0, 12, 2))
 
 
+DISCOVERED_SHOWN = 50  # rows of the discovered table (a LAN scan must not bury the fleet's own lines)
+_SHOWN_AS = {"\\": "\\\\", "\r": "\\r", "\n": "\\n", "\t": "\\t"}
+
+
+def shown(value):
+    """A value as a table shows it: what a phone or a spoofer sent (User-Agent, SIP headers) cannot
+    start a line, move the cursor or reorder text. Control, format, separator and unassigned
+    characters (Unicode categories C and Z, but the space) become escapes; the data stays exact."""
+    text = str(value)
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join(_SHOWN_AS.get(c) or (c if c == " " or unicodedata.category(c)[0] not in "CZ" else _escape(c)) for c in text)
+
+
+def _escape(char):
+    code = ord(char)
+    return "\\x%02x" % code if code < 0x100 else ("\\u%04x" % code if code < 0x10000 else "\\U%08x" % code)
+
+
 def _grid(header, rows):
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
-    return ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header] + rows]
+    rows = [[shown(c) for c in row] for row in rows]
+    widths = [max(len(c) for c in col) for col in zip(header, *rows)]
+    return ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header] + rows]
 
 
 def table(pbx, devices, discovered, now=None):
@@ -329,7 +350,9 @@ def table(pbx, devices, discovered, now=None):
                     str(d["pnp_events"]),
                     str(d["fetches"]),
                 ]
-                for d in discovered
+                for d in discovered[:DISCOVERED_SHOWN]
             ],
         )
+        if len(discovered) > DISCOVERED_SHOWN:  # most recent first; the rest are in the `discovered` result
+            lines.append("... and %d more seen earlier (all are in the result's discovered list)" % (len(discovered) - DISCOVERED_SHOWN))
     return "\n".join(lines)

@@ -106,6 +106,7 @@ def test_unit_is_hardened(converged):
         "AmbientCapabilities",
         "RestrictAddressFamilies",
         "SystemCallFilter",
+        "LimitNOFILE",
         "MainPID",
     )
     assert props["User"] == "autoprov"
@@ -118,11 +119,16 @@ def test_unit_is_hardened(converged):
     assert props["CapabilityBoundingSet"] == "" and props["AmbientCapabilities"] == ""  # no port below 1024
     assert set(props["RestrictAddressFamilies"].split()) == {"AF_INET", "AF_INET6", "AF_UNIX"}
     assert props["SystemCallFilter"]
+    # Descriptors above the connection cap (1,024 by default: 2 each while streaming), soft and hard.
+    assert int(props["LimitNOFILE"]) >= 2 * 1024 + 128
     # What the kernel says about the running process: the service user, no capabilities, no new privileges.
     status = host.ssh("cat /proc/%s/status" % props["MainPID"]).stdout
     fields = dict(line.split(":", 1) for line in status.splitlines())
     assert fields["CapEff"].strip() == "0000000000000000" and fields["CapBnd"].strip() == "0000000000000000"
     assert fields["NoNewPrivs"].strip() == "1"
+    limits = host.ssh("cat /proc/%s/limits" % props["MainPID"]).stdout
+    soft_nofile = next(line.split()[3] for line in limits.splitlines() if line.startswith("Max open files"))
+    assert int(soft_nofile) >= 2 * 1024 + 128, limits
     uid = host.ssh("id -u autoprov").stdout.strip()
     assert fields["Uid"].split()[0] == uid
     # Read-only everywhere but the state directory.

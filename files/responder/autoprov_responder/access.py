@@ -98,7 +98,8 @@ class FileAccess:
                 "reason": reason,
                 "bytes": sent,
                 "sha256": sha256,
-            }
+            },
+            known=fetch.mac is not None and fetch.mac in self.manifests.get().devices,
         )
         self.log.event(
             "warning" if reason in _SUSPICIOUS else "info",

@@ -26,6 +26,9 @@ _HTTP_LIMITS = {
     "header_timeout": 10,
     "idle_timeout": 15,
     "max_connections": 1024,
+    "per_source": 32,
+    "reserve": 64,
+    "stall_timeout": 20,
 }
 _LOCKOUT = {"misses": 10, "window": 300, "duration": 900}
 _PNP_RATE = {"per_source": 20, "window": 10}

@@ -13,8 +13,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from . import SERVER_NAME
 from .access import Fetch, Refused
 from .auth import FAILED, MISSING, OK, STALE, Authenticator
-from .files import http_target
-from .guard import plain_ip
+from .files import ContentChanged, http_target
 from .http_parse import HttpError, Limits, head_incomplete, parse_head
 
 _REASONS = {
@@ -32,8 +31,10 @@ _REASONS = {
     505: "HTTP Version Not Supported",
 }
 _MAX_REQUESTS_PER_CONNECTION = 1000
-_STREAM_CHUNK = 256 * 1024
-_STALL_TIMEOUT = 60  # seconds a client may stop reading a large file
+# A body is written in chunks, the next only once the transport's buffer is below its high-water
+# mark: what a client that stops reading costs us is bounded (about 48 KiB), whatever the file size.
+_STREAM_CHUNK = 16 * 1024
+_WRITE_HIGH, _WRITE_LOW = 32 * 1024, 16 * 1024
 
 
 class _Clock:
@@ -93,7 +94,6 @@ class ConfigHost:
         self.auth = config.auth
         self.authenticator = Authenticator(config.auth.realm) if config.auth else None
         self.limits = Limits(config.http_limits["request_line"], config.http_limits["header_bytes"], config.http_limits["headers"])
-        self.connections = 0
         self.clock = _Clock()
 
     def handle(self, request, source, proto):
@@ -164,35 +164,48 @@ class ConfigHost:
 
 
 class HttpConnection(asyncio.Protocol):
-    """One client connection: read heads, answer in order (pipelining), keep-alive, timeouts."""
+    """One client connection: read heads, answer in order (pipelining), keep-alive, timeouts.
 
-    def __init__(self, host, proto):
+    `table` (listen.ConnectionTable) admitted it before it was made; it is released when lost, and
+    the table may evict() it while it is idle to make room for another source.
+    """
+
+    def __init__(self, host, proto, source="?", table=None):
         self.host = host
         self.proto = proto
         self.loop = asyncio.get_event_loop()
         self.transport = None
-        self.source = "?"
+        self.source = source
+        self.table = table
         self.buffer = b""
         self.timer = None
         self.requests = 0
-        self.busy = False  # a large file is being streamed
+        self.busy = False  # a body is being streamed
         self.closing = False
         self._drained = None
+
+    @property
+    def idle(self):
+        """Between requests (or before the first): evicting it loses no answer."""
+        return not self.busy and not self.buffer
+
+    def evict(self):
+        self.closing = True
+        if self.transport is not None:
+            self.transport.abort()
 
     # --- asyncio callbacks -------------------------------------------------------------------
     def connection_made(self, transport):
         self.transport = transport
-        peer = transport.get_extra_info("peername")
-        self.source = plain_ip(peer[0]) if peer else "?"
-        self.host.connections += 1
-        if self.host.connections > self.host.config.http_limits["max_connections"]:
-            self.host.log.event("warning", "http_too_many_connections", src=self.source)
+        if self.closing:  # evicted while its TLS handshake was under way
             transport.abort()
             return
+        transport.set_write_buffer_limits(high=_WRITE_HIGH, low=_WRITE_LOW)
         self._arm(self.host.config.http_limits["header_timeout"])
 
     def connection_lost(self, exc):
-        self.host.connections -= 1
+        if self.table is not None:
+            self.table.release(self.source, self)
         self.closing = True
         if self.timer is not None:
             self.timer.cancel()
@@ -270,7 +283,7 @@ class HttpConnection(asyncio.Protocol):
             head_bytes = host.serialise(response, keep_alive, now)
             if request.method == "HEAD" or response.status == 304:
                 self.transport.write(head_bytes)
-            elif response.entry is not None and response.body is None:
+            elif response.entry is not None and (response.body is None or len(response.body) > _STREAM_CHUNK):
                 self.busy = True
                 if self.timer is not None:
                     self.timer.cancel()  # _stream has its own stall timeout
@@ -286,20 +299,27 @@ class HttpConnection(asyncio.Protocol):
             self._arm(host.config.http_limits["idle_timeout"] if not self.buffer else host.config.http_limits["header_timeout"])
 
     async def _stream(self, entry, keep_alive):
-        """Send a file too large for the cache, chunk by chunk, obeying the transport's flow control."""
+        """Send a body chunk by chunk, obeying the transport's flow control; a client that takes
+        longer than `stall_timeout` to take one chunk is disconnected (a slow reader holds no slot)."""
+        stall = self.host.config.http_limits["stall_timeout"]
+        body = None
         try:
-            with entry.open() as handle:
-                while not self.closing:
-                    chunk = handle.read(_STREAM_CHUNK)
-                    if not chunk:
-                        break
-                    self.transport.write(chunk)
-                    if self._drained is not None:
-                        await asyncio.wait_for(self._drained, _STALL_TIMEOUT)
-        except (OSError, asyncio.TimeoutError):
-            self.closing = True
-            self.transport.abort()
+            body = entry.body()
+            while not self.closing and not body.done:
+                self.transport.write(body.read(_STREAM_CHUNK))
+                if self._drained is not None:
+                    await asyncio.wait_for(self._drained, stall)
+        except ContentChanged:
+            self.host.access.files.forget(entry.rel)  # rewritten in place: read again next time
+            self.host.log.event("warning", "http_file_changed", src=self.source, path=entry.rel)
+            self._abort()
             return
+        except (OSError, asyncio.TimeoutError):
+            self._abort()
+            return
+        finally:
+            if body is not None:
+                body.close()
         self.busy = False
         if not keep_alive or self.closing:
             self.closing = True
@@ -307,3 +327,7 @@ class HttpConnection(asyncio.Protocol):
             return
         self._arm(self.host.config.http_limits["idle_timeout"])
         self._process()
+
+    def _abort(self):
+        self.closing = True
+        self.transport.abort()

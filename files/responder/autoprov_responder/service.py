@@ -10,10 +10,11 @@ import ssl
 from . import __version__
 from .access import FileAccess
 from .httpd import ConfigHost, HttpConnection
+from .listen import SPARE_DESCRIPTORS, Acceptor, ConnectionTable, Listener, fit_descriptors, listen_socket
 from .manifest import ManifestWatcher
 from .pnp import PnpService
-from .store import StatusStore
-from .tftp import TftpServer
+from .store import NullStore, StatusStore
+from .tftp import MAX_TRANSFERS, TftpServer
 
 
 class StartupError(Exception):
@@ -44,10 +45,7 @@ class Responder:
         self.loop.set_exception_handler(self._internal_error)
         self.log.attach(self.loop)
         self.stopped = self.loop.create_future()
-        try:
-            self.store = StatusStore(config.db, log, retention_days=config.retention_days)
-        except Exception as exc:  # sqlite3.Error, StoreError, OSError
-            raise StartupError("db: cannot open %s: %s" % (config.db, exc))
+        self.store = self._open_store()
         self.store.start()
         manifests = ManifestWatcher(config.root, log)
         access = FileAccess(config, manifests, self.store, log)
@@ -56,24 +54,7 @@ class Responder:
         self.pnp = PnpService(config, manifests, self.store, log, self.loop)
         self.pnp.start()
         host = ConfigHost(config, access, log)
-        backlog = max(128, int(config.http_limits["max_connections"]))
-        for listen, tls in [(a, None) for a in config.http_listen] + [(a, True) for a in config.https_listen]:
-            context = _tls_context(config) if tls else None
-            proto = "https" if tls else "http"
-            try:
-                server = await self.loop.create_server(
-                    lambda proto=proto: HttpConnection(host, proto),
-                    listen[0],
-                    listen[1],
-                    ssl=context,
-                    ssl_handshake_timeout=config.http_limits["header_timeout"] if context else None,
-                    reuse_address=True,
-                    backlog=backlog,
-                )
-            except OSError as exc:
-                raise StartupError("%s_listen: cannot listen on %s:%d: %s" % (proto, listen[0], listen[1], exc.strerror))
-            self.servers.append(server)
-            log.event("info", "http_listening", proto=proto, addr="%s:%d" % listen)
+        self._listen_http(host)
         for listen in config.tftp_listen:
             try:
                 transport, _unused = await self.loop.create_datagram_endpoint(
@@ -87,6 +68,54 @@ class Responder:
             self.loop.add_signal_handler(signum, self.stop)
         self.loop.add_signal_handler(signal.SIGHUP, manifests.reload)
         log.event("info", "started", version=__version__, root=config.root, url=config.url_for_logs, db=config.db)
+
+    def _open_store(self):
+        """The status store; one that cannot be opened (read-only, not a database) is not a reason to stop
+        provisioning: the responder serves without recording and says so once."""
+        config = self.config
+        try:
+            return StatusStore(config.db, self.log, retention_days=config.retention_days)
+        except Exception as exc:  # sqlite3.Error, StoreError, OSError
+            self.log.event("warning", "store_unavailable", db=config.db, error=str(exc), detail="serving without recording")
+            return NullStore()
+
+    def _listen_http(self, host):
+        """Our own accept loops (listen.py): per-source caps, a reserve for new sources, no EMFILE spin."""
+        config, log = self.config, self.log
+        limits = config.http_limits
+        table = ConnectionTable(self._fit_connections(limits["max_connections"]), limits["per_source"], limits["reserve"])
+        backlog = max(128, table.max_connections)
+        for listen, tls in [(a, False) for a in config.http_listen] + [(a, True) for a in config.https_listen]:
+            proto = "https" if tls else "http"
+            try:
+                sock = listen_socket(listen[0], listen[1], backlog)
+            except OSError as exc:
+                raise StartupError("%s_listen: cannot listen on %s:%d: %s" % (proto, listen[0], listen[1], exc.strerror))
+            label = "%s:%d" % listen
+            acceptor = Acceptor(
+                self.loop,
+                table,
+                lambda source, proto=proto: HttpConnection(host, proto, source, table),
+                log,
+                label,
+                tls=_tls_context(config) if tls else None,
+                handshake_timeout=limits["header_timeout"],
+            )
+            listener = Listener(self.loop, sock, acceptor, log, label)
+            listener.start()
+            self.servers.append(listener)
+            log.event("info", "http_listening", proto=proto, addr=label)
+
+    def _fit_connections(self, wanted):
+        """max_connections, lowered when the descriptor limit cannot hold them (said once, at start)."""
+        others = SPARE_DESCRIPTORS + 2 * len(self.config.tftp_listen) * MAX_TRANSFERS  # a TFTP transfer: socket + file
+        need = 2 * int(wanted) + others  # a connection streaming a file holds a second descriptor
+        have = fit_descriptors(need)
+        if have >= need:
+            return int(wanted)
+        fitted = max(16, (have - others) // 2)
+        self.log.event("warning", "http_limits_lowered", max_connections=fitted, configured=int(wanted), nofile=have, needs=need)
+        return fitted
 
     def _internal_error(self, loop, context):
         """A bug must not stop the service; it gets one log line (with the traceback at debug level)."""

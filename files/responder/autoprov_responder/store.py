@@ -1,9 +1,14 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The status store: every fetch and every PnP event, in SQLite (WAL).
+"""The status store: fetches and PnP events, in SQLite (WAL), bounded in size and age.
 
 The network code only appends tuples to a deque (no lock, no I/O); one writer
 thread commits them in batches, so a slow disk never slows a reply.
 docs/responder.md ("Status store") is the contract with the readers.
+
+What a flood can add is bounded (Admission): records about devices the manifest knows are
+kept (up to a budget per device), records about anything else (unknown MACs, misses, strangers)
+share one small budget, and at most `unknown_macs` MACs the manifest does not know are ever
+recorded. Each table keeps at most `max_rows` rows and `retention_days` days.
 """
 
 from __future__ import annotations
@@ -140,6 +145,53 @@ class StoreError(Exception):
     pass
 
 
+class _Bucket:
+    """A token bucket: `burst` at once, `rate` per second after that."""
+
+    __slots__ = ("tokens", "last", "rate", "burst")
+
+    def __init__(self, rate, burst, now):
+        self.tokens, self.last, self.rate, self.burst = float(burst), now, float(rate), float(burst)
+
+    def take(self, now):
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+class Admission:
+    """Which records are written: a budget per known device, one shared budget for the rest,
+    and a cap on how many MACs the manifest does not know are recorded at all."""
+
+    def __init__(self, known_rate=0.2, known_burst=200, other_rate=5.0, other_burst=300, unknown_macs=1000):
+        self.known_rate, self.known_burst = known_rate, known_burst
+        self.other = _Bucket(other_rate, other_burst, time.monotonic())
+        self.unknown_macs = unknown_macs
+        self.recorded_unknown = set()  # MACs not in the manifest that the database already holds
+        self._known = {}  # mac -> _Bucket (only MACs the manifest lists: bounded by the fleet)
+        self.dropped = 0
+
+    def admit(self, known, mac):
+        now = time.monotonic()
+        if known and mac:
+            bucket = self._known.get(mac)
+            if bucket is None:
+                bucket = self._known[mac] = _Bucket(self.known_rate, self.known_burst, now)
+            allowed = bucket.take(now)
+        elif mac and mac not in self.recorded_unknown and len(self.recorded_unknown) >= self.unknown_macs:
+            allowed = False
+        else:
+            allowed = self.other.take(now)
+            if allowed and mac:
+                self.recorded_unknown.add(mac)
+        if not allowed:
+            self.dropped += 1
+        return allowed
+
+
 def open_db(path):
     """Open (and create or check) the database; returns the connection."""
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -157,12 +209,14 @@ def open_db(path):
 class StatusStore:
     """Queue records from the event loop; a thread writes them in batches."""
 
-    def __init__(self, path, log, flush_interval=0.25, retention_days=90, max_pending=200000):
+    def __init__(self, path, log, flush_interval=0.25, retention_days=90, max_pending=200000, max_rows=500000, admission=None):
         self.path = path
         self.log = log
         self.flush_interval = flush_interval
         self.retention = retention_days * 86400.0
         self.max_pending = max_pending
+        self.max_rows = max_rows
+        self.admission = admission or Admission()
         self.dropped = 0
         self._pending = collections.deque()
         self._stop = threading.Event()
@@ -171,6 +225,17 @@ class StatusStore:
         self._pnp_ids = itertools.count(start + 1)
         self._thread = threading.Thread(target=self._run, name="status-store", daemon=True)
         self._last_prune = 0.0
+        self._last_trim = 0.0
+        self._failing = False
+        self._load_unknown()
+
+    def _load_unknown(self):
+        """The MACs already recorded that no manifest listed when they were (known = 0 / no device file)."""
+        rows = self._db.execute(
+            "SELECT mac FROM pnp_events WHERE mac IS NOT NULL AND known = 0"
+            " UNION SELECT mac FROM fetches WHERE mac IS NOT NULL AND file IS NULL"
+        )
+        self.admission.recorded_unknown = {mac for (mac,) in rows}
 
     def start(self):
         self._thread.start()
@@ -182,15 +247,17 @@ class StatusStore:
             return
         self._pending.append(item)
 
-    def fetch(self, row):
-        """row: dict with FETCH_COLUMNS keys (missing ones are NULL)."""
-        self._put((_FETCH, tuple(row.get(c) for c in FETCH_COLUMNS)))
+    def fetch(self, row, known=False):
+        """row: dict with FETCH_COLUMNS keys (missing ones are NULL); known: its MAC is a device the manifest lists."""
+        if self.admission.admit(known, row.get("mac")):
+            self._put((_FETCH, tuple(row.get(c) for c in FETCH_COLUMNS)))
 
     def pnp_event(self, row):
-        """Queue a PnP event; returns its id (for pnp_outcome)."""
+        """Queue a PnP event; returns its id (for pnp_outcome; an event not admitted is not written)."""
         event_id = next(self._pnp_ids)
-        row = dict(row, id=event_id)
-        self._put((_PNP, tuple(row.get(c) for c in PNP_COLUMNS)))
+        if self.admission.admit(bool(row.get("known")), row.get("mac")):
+            row = dict(row, id=event_id)
+            self._put((_PNP, tuple(row.get(c) for c in PNP_COLUMNS)))
         return event_id
 
     def pnp_outcome(self, event_id, notify, status=None, when=None):
@@ -220,11 +287,30 @@ class StatusStore:
             if groups[_OUTCOME]:  # after the inserts: an outcome may follow its event in the same batch
                 self._db.executemany(_UPDATE_OUTCOME, groups[_OUTCOME])
             self._db.execute("COMMIT")
+            self._failing = False
         except sqlite3.Error as exc:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
-            self.log.event("error", "store_write_failed", db=self.path, error=str(exc), lost=sum(map(len, groups)))
+            self.dropped += sum(map(len, groups))
+            if not self._failing:  # once per outage, not once per batch; close() says how many were lost
+                self._failing = True
+                self.log.event("error", "store_write_failed", db=self.path, error=str(exc), detail="serving without recording")
+        self._maybe_trim()
         self._maybe_prune()
+
+    def _maybe_trim(self):
+        """Keep at most max_rows rows per table (the oldest go first); checked once a minute."""
+        now = time.monotonic()
+        if now - self._last_trim < 60:
+            return
+        self._last_trim = now
+        try:
+            for table in ("fetches", "pnp_events"):
+                top = self._db.execute("SELECT max(id) FROM %s" % table).fetchone()[0]
+                if top is not None and top > self.max_rows:
+                    self._db.execute("DELETE FROM %s WHERE id <= ?" % table, (top - self.max_rows,))
+        except sqlite3.Error as exc:
+            self.log.event("error", "store_prune_failed", db=self.path, error=str(exc))
 
     def _maybe_prune(self):
         now = time.time()
@@ -235,6 +321,7 @@ class StatusStore:
         try:
             self._db.execute("DELETE FROM fetches WHERE time < ?", (cutoff,))
             self._db.execute("DELETE FROM pnp_events WHERE time < ?", (cutoff,))
+            self._load_unknown()  # MACs that aged out no longer count against the cap
         except sqlite3.Error as exc:
             self.log.event("error", "store_prune_failed", db=self.path, error=str(exc))
 
@@ -244,6 +331,28 @@ class StatusStore:
             self._thread.join(timeout=10)
         else:
             self._write_batch()
-        if self.dropped:
-            self.log.event("warning", "store_dropped", records=self.dropped)
+        if self.dropped or self.admission.dropped:
+            self.log.event("warning", "store_dropped", records=self.dropped, not_admitted=self.admission.dropped)
         self._db.close()
+
+
+class NullStore:
+    """What the responder records into when the database cannot be opened: nothing (it keeps serving)."""
+
+    def __init__(self):
+        self._ids = itertools.count(1)
+
+    def start(self):
+        pass
+
+    def fetch(self, row, known=False):
+        pass
+
+    def pnp_event(self, row):
+        return next(self._ids)
+
+    def pnp_outcome(self, event_id, notify, status=None, when=None):
+        pass
+
+    def close(self):
+        pass

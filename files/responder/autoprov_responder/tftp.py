@@ -9,20 +9,24 @@ allow-list, the lockout and the path rules are the config host's.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import struct
 import time
 
 from .access import Fetch
 from .files import Refused, tftp_filename
-from .guard import Networks, plain_ip
+from .guard import Networks, RateLimit, plain_ip
 
 RRQ, WRQ, DATA, ACK, ERROR, OACK = 1, 2, 3, 4, 5, 6
 NOT_FOUND, ACCESS_VIOLATION, ILLEGAL_OPERATION, UNKNOWN_TID, BAD_OPTIONS = 1, 2, 4, 5, 8
 DEFAULT_BLKSIZE, MIN_BLKSIZE, MAX_BLKSIZE = 512, 8, 65464
-DEFAULT_TIMEOUT, RETRIES = 1.0, 5
+DEFAULT_TIMEOUT, MAX_TIMEOUT, RETRIES = 1.0, 5, 5  # a slot is held at most MAX_TIMEOUT * (RETRIES + 1) s without an ACK
 MAX_TRANSFERS = 256
+PER_SOURCE_TRANSFERS = 8
+# Answers to addresses that have not acknowledged anything yet (a spoofed RRQ names a victim):
+# at most this many per address and window, each sent once, never retransmitted.
+UNPROVEN_ANSWERS, UNPROVEN_WINDOW = 16, 10.0
+MIN_RATE = 16 * 1024  # bytes per second: a transfer slower than this (after its first minute) is ended
 
 
 class TftpError(ValueError):
@@ -75,7 +79,7 @@ def negotiate(options, size):
             wanted = int(options["timeout"])
         except ValueError:
             wanted = 0
-        if 1 <= wanted <= 255:
+        if 1 <= wanted <= MAX_TIMEOUT:  # RFC 2349 allows up to 255 s; longer ones are declined (not in the OACK)
             timeout = float(wanted)
             oack["timeout"] = str(wanted)
     if "tsize" in options:
@@ -92,6 +96,29 @@ def netascii(data):
     return data.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
 
 
+class Blocks:
+    """A file's bytes as consecutive blocks (octet or netascii), read in order through a bounded window.
+
+    Blocks are asked for in order only (the transfer keeps the last packet for retransmission), so
+    a netascii transfer never converts, or holds, more than about two blocks of the file.
+    """
+
+    def __init__(self, body, as_netascii):
+        self.body = body
+        self.as_netascii = as_netascii
+        self._pending = b""
+
+    def next(self, size):
+        while len(self._pending) < size and not self.body.done:
+            raw = bytes(self.body.read(size))
+            self._pending += netascii(raw) if self.as_netascii else raw
+        block, self._pending = self._pending[:size], self._pending[size:]
+        return block
+
+    def close(self):
+        self.body.close()
+
+
 class TftpServer(asyncio.DatagramProtocol):
     """The well-known port: reads requests, starts a transfer (own socket, own TID) per read."""
 
@@ -104,6 +131,8 @@ class TftpServer(asyncio.DatagramProtocol):
         self.transport = None
         self.local_host = "0.0.0.0"
         self.transfers = set()
+        self.per_source = {}  # address -> transfers under way
+        self.unproven = RateLimit(UNPROVEN_ANSWERS, UNPROVEN_WINDOW)
 
     def connection_made(self, transport):
         self.transport = transport
@@ -136,21 +165,54 @@ class TftpServer(asyncio.DatagramProtocol):
         if guarded and source[0] not in self.secret_allow:
             self.access.miss(source[0], rel, now)
             return self._refuse(fetch, addr, ACCESS_VIOLATION, "access violation", 403, "tftp_secret")
-        if any(t.peer == addr for t in self.transfers):
-            return  # the client repeated its RRQ while our answer was under way: one transfer is enough
-        if len(self.transfers) >= MAX_TRANSFERS:
+        repeated = next((t for t in self.transfers if t.peer == addr), None)
+        if repeated is not None:
+            return repeated.repeat()  # the client repeated its RRQ: our first answer again, not a second transfer
+        if len(self.transfers) >= MAX_TRANSFERS or self.per_source.get(source[0], 0) >= PER_SOURCE_TRANSFERS:
             return self._refuse(fetch, addr, 0, "server busy", 503, "busy")
+        if not self.may_answer(source[0], now):
+            return self.access.record(fetch, 503, "unproven")
         transfer = TftpTransfer(self, fetch, found, request, addr)
-        self.transfers.add(transfer)
+        self._hold(transfer, 1)
         self.loop.create_task(transfer.start())
 
+    def may_answer(self, address, now):
+        """Whether an address that has not acknowledged anything may get one more first answer now."""
+        allowed, first_refusal = self.unproven.allow(address, now)
+        if first_refusal:
+            self.log.event("warning", "tftp_unproven_limited", src=address, answers=UNPROVEN_ANSWERS, seconds=UNPROVEN_WINDOW)
+        return allowed
+
+    def _hold(self, transfer, change):
+        """Count a transfer in (1) or out (-1) of the global and per-source slots."""
+        address = plain_ip(transfer.peer[0])
+        if change > 0:
+            self.transfers.add(transfer)
+        else:
+            self.transfers.discard(transfer)
+        held = self.per_source.get(address, 0) + change
+        if held > 0:
+            self.per_source[address] = held
+        else:
+            self.per_source.pop(address, None)
+
+    def release(self, transfer):
+        if transfer in self.transfers:
+            self._hold(transfer, -1)
+
     def _refuse(self, fetch, addr, code, message, status, reason):
-        self.transport.sendto(error_packet(code, message), addr)
+        if self.may_answer(fetch.source, fetch.time):  # an error packet is an answer too (spoofable RRQs)
+            self.transport.sendto(error_packet(code, message), addr)
         self.access.record(fetch, status, reason)
 
 
 class TftpTransfer(asyncio.DatagramProtocol):
-    """One read: OACK (when options were asked), then DATA blocks, each retransmitted until ACKed."""
+    """One read: OACK (when options were asked), then DATA blocks, each retransmitted until ACKed.
+
+    Until the peer has acknowledged something, its address may be a spoofed victim's: the first
+    packet goes out once (the client's repeated RRQ brings it again, within the server's budget)
+    and is never retransmitted by us.
+    """
 
     def __init__(self, server, fetch, entry, request, peer):
         self.server = server
@@ -160,8 +222,7 @@ class TftpTransfer(asyncio.DatagramProtocol):
         self.peer = peer
         self.transport = None
         self.handle = None
-        self.data = None
-        self.handle_file = None
+        self.blocks = None
         self.size = 0
         self.blksize = DEFAULT_BLKSIZE
         self.timeout = DEFAULT_TIMEOUT
@@ -169,23 +230,21 @@ class TftpTransfer(asyncio.DatagramProtocol):
         self.last_packet = None
         self.tries = 0
         self.sent = 0
+        self.proven = False  # the peer acknowledged a packet: it is where our packets arrive
+        self.deadline = 0.0
         self.done = False
 
     async def start(self):
+        as_netascii = self.request.mode == "netascii"
         try:
-            if self.entry.data is not None:
-                self.data = netascii(self.entry.data) if self.request.mode == "netascii" else self.entry.data
-            elif self.request.mode == "netascii":  # rare: a large text file; converted as a whole
-                with self.entry.open() as handle:
-                    self.data = netascii(handle.read())
-            else:  # a large file (firmware): read block by block, never held in memory as a whole
-                self.handle_file = self.entry.open()
-        except OSError:
+            self.size = self.entry.netascii_size() if as_netascii else self.entry.size
+            self.blocks = Blocks(self.entry.body(), as_netascii)
+        except OSError:  # gone, or ContentChanged while counting
             self.server._refuse(self.fetch, self.peer, NOT_FOUND, "file not found", 404, "not_found")
-            self.server.transfers.discard(self)
+            self.server.release(self)
             return
-        self.size = len(self.data) if self.data is not None else self.entry.size
         self.blksize, self.timeout, oack = negotiate(self.request.options, self.size)
+        self.deadline = self.server.loop.time() + 60 + self.size / MIN_RATE
         self.server.log.event(
             "debug",
             "tftp_start",
@@ -200,7 +259,8 @@ class TftpTransfer(asyncio.DatagramProtocol):
             await loop.create_datagram_endpoint(lambda: self, local_addr=(self.server.local_host, 0), family=self._family())
         except OSError as exc:
             self.server.log.event("error", "tftp_socket_failed", error=exc.strerror)
-            self.server.transfers.discard(self)
+            self.blocks.close()
+            self.server.release(self)
             return
         if oack:
             payload = b"".join(k.encode() + b"\0" + v.encode() + b"\0" for k, v in oack.items())
@@ -214,16 +274,17 @@ class TftpTransfer(asyncio.DatagramProtocol):
     def _family(self):
         return socket.AF_INET6 if ":" in self.server.local_host else socket.AF_INET
 
+    def repeat(self):
+        """The peer sent its RRQ again: it may not have had our first packet (only before any ACK)."""
+        if not self.proven and self.last_packet is not None and self.server.may_answer(self.fetch.source, time.time()):
+            self.transport.sendto(self.last_packet, self.peer)
+
     def _send_block(self, number):
-        start = (number - 1) * self.blksize
-        if self.data is not None:
-            chunk = self.data[start : start + self.blksize]
-        else:
-            try:
-                chunk = os.pread(self.handle_file.fileno(), self.blksize, start)
-            except OSError:
-                self._finish(404, "not_found")
-                return
+        try:
+            chunk = self.blocks.next(self.blksize)
+        except OSError:  # unreadable now, or rewritten in place while sent (ContentChanged)
+            self._finish(404, "not_found")
+            return
         self._send(struct.pack("!HH", DATA, number & 0xFFFF) + chunk, number)
 
     def _send(self, packet, block):
@@ -242,10 +303,11 @@ class TftpTransfer(asyncio.DatagramProtocol):
         if self.done:
             return
         self.tries += 1
-        if self.tries > RETRIES:
+        if self.tries > RETRIES or self.server.loop.time() > self.deadline:
             self._finish(408, "timeout")
             return
-        self.transport.sendto(self.last_packet, self.peer)
+        if self.proven:
+            self.transport.sendto(self.last_packet, self.peer)
         self._arm()
 
     def datagram_received(self, data, addr):
@@ -262,10 +324,14 @@ class TftpTransfer(asyncio.DatagramProtocol):
             return
         if opcode != ACK or number != self.block & 0xFFFF:
             return  # a duplicate or stray ACK: never answer it (Sorcerer's Apprentice, RFC 1123 4.2.3.1)
+        self.proven = True
         if self.block > 0:
             self.sent = min(self.size, self.block * self.blksize)
         if self.block * self.blksize > self.size:  # the short (possibly empty) last block was acknowledged
             self._finish(200, None)
+            return
+        if self.server.loop.time() > self.deadline:
+            self._finish(408, "timeout")  # slower than MIN_RATE: not a phone fetching, a slot held
             return
         self._send_block(self.block + 1)
 
@@ -280,8 +346,8 @@ class TftpTransfer(asyncio.DatagramProtocol):
             self.handle.cancel()
         if self.transport is not None:
             self.transport.close()
-        if self.handle_file is not None:
-            self.handle_file.close()
-        self.server.transfers.discard(self)
+        if self.blocks is not None:
+            self.blocks.close()
+        self.server.release(self)
         sha256 = self.entry.sha256 if status == 200 else None
         self.server.access.record(self.fetch, status, reason, self.sent, sha256)

@@ -141,7 +141,7 @@ class _Sink:
     def pnp_outcome(self, *args, **kw):
         pass
 
-    def fetch(self, row):
+    def fetch(self, row, known=False):
         pass
 
     def sendto(self, data, dest):
@@ -212,6 +212,9 @@ class _Transport:
 
     def get_extra_info(self, name):
         return ("192.0.2.20", 40000)
+
+    def set_write_buffer_limits(self, high=None, low=None):
+        pass
 
     def write(self, data):
         assert not self.closed, "write after close"

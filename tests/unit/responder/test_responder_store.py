@@ -130,3 +130,73 @@ def test_retention(tmp_path):
     s._maybe_prune()
     s.close()
     assert sqlite3.connect(path).execute("SELECT count(*) FROM fetches").fetchone()[0] == 0
+
+
+def _fetch(n, mac=None):
+    return {
+        "time": time.time(),
+        "proto": "http",
+        "method": "GET",
+        "source": "10.0.0.%d" % (n % 250),
+        "path": "p%d" % n,
+        "mac": mac,
+        "status": 404,
+        "bytes": 0,
+    }
+
+
+def _count(path, table="fetches"):
+    return sqlite3.connect(path).execute("SELECT count(*) FROM %s" % table).fetchone()[0]
+
+
+def test_a_flood_of_strangers_is_bounded_but_known_devices_are_kept(tmp_path):
+    path = str(tmp_path / "s.sqlite")
+    admission = store.Admission(other_rate=0.0, other_burst=50, unknown_macs=20, known_burst=30, known_rate=0.0)
+    s = store.StatusStore(path, Log(), admission=admission)
+    for n in range(10000):
+        s.fetch(_fetch(n, mac="0c383e%06x" % n))  # each another unknown MAC
+    for n in range(10000):
+        s.fetch(_fetch(n))  # misses without a MAC share the same budget
+    for n in range(40):
+        s.fetch(_fetch(n, mac="001565aabb01"), known=True)
+        s.pnp_event({"time": time.time(), "source": "x", "source_port": 1, "mac": "001565aabb02", "known": 1, "answered": 1})
+    s.close()
+    macs = sqlite3.connect(path).execute("SELECT count(DISTINCT mac) FROM fetches WHERE mac LIKE '0c383e%'").fetchone()[0]
+    assert macs == 20 and _count(path) == 50 + 30 and _count(path, "pnp_events") == 30
+    assert admission.dropped == 20000 - 50 + 10 + 10
+    # After a restart the MACs already recorded still count against the cap.
+    s = store.StatusStore(path, Log(), admission=store.Admission(unknown_macs=20))
+    s.fetch(_fetch(1, mac="0c383effffff"))
+    s.close()
+    assert _count(path) == 80
+
+
+def test_rows_beyond_max_rows_go_oldest_first(tmp_path):
+    path = str(tmp_path / "s.sqlite")
+    s = store.StatusStore(path, Log(), max_rows=100, admission=store.Admission(other_burst=10**6))
+    for n in range(250):
+        s.fetch(_fetch(n))
+    s._write_batch()
+    s.close()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*), min(path) FROM fetches WHERE path = 'p150'").fetchone()[0] == 1
+    assert _count(path) == 100 and db.execute("SELECT count(*) FROM fetches WHERE path = 'p149'").fetchone()[0] == 0
+
+
+def test_write_failures_are_said_once_per_outage(tmp_path):
+    class Lines(Log):
+        def __init__(self):
+            self.names = []
+
+        def event(self, level, name, **fields):
+            self.names.append(name)
+
+    log = Lines()
+    s = store.StatusStore(str(tmp_path / "s.sqlite"), log)
+    s._db.execute("PRAGMA query_only = 1")  # as a database gone read-only under us
+    for n in range(3):
+        s.fetch(_fetch(n))
+        s._write_batch()
+    s._db.execute("PRAGMA query_only = 0")
+    s.close()
+    assert log.names.count("store_write_failed") == 1 and "store_dropped" in log.names

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autoprov_responder import tftp
+from autoprov_responder import files, tftp
 
 
 def test_read_request_with_options():
@@ -21,6 +21,8 @@ def test_read_request_with_options():
         ({"blksize": "99999"}, (65464, 1.0, {"blksize": "65464"})),
         ({"blksize": "x", "timeout": "0"}, (512, 1.0, {})),
         ({"timeout": "256"}, (512, 1.0, {})),
+        ({"timeout": "5"}, (512, 5.0, {"timeout": "5"})),
+        ({"timeout": "6"}, (512, 1.0, {})),  # a slot is not held for minutes: declined, not in the OACK
         ({"windowsize": "4"}, (512, 1.0, {})),
     ],
 )
@@ -49,3 +51,27 @@ def test_malformed(packet):
 def test_netascii_and_errors():
     assert tftp.netascii(b"a\nb\rc") == b"a\r\nb\r\0c"
     assert tftp.error_packet(1, "file not found") == b"\x00\x05\x00\x01file not found\x00"
+
+
+@pytest.mark.parametrize("size", [0, 1, 511, 512, 513, 4096, 70000])
+@pytest.mark.parametrize("cached", [True, False])
+def test_netascii_blocks_are_the_whole_conversion_cut_in_order(tmp_path, size, cached):
+    data = (b"ab\r\ncd\n\r\rx\n" * (size // 12 + 1))[:size]
+    path = tmp_path / "f.txt"
+    path.write_bytes(data)
+    store = files.FileStore(str(tmp_path))
+    entry = store.lookup("f.txt")
+    if not cached:
+        entry.data = None  # as a file beyond the memory cache: read from its descriptor
+    expected = tftp.netascii(data)
+    assert entry.netascii_size() == len(expected)
+    blocks = tftp.Blocks(entry.body(), as_netascii=True)
+    got = []
+    while True:
+        block = blocks.next(512)
+        got.append(block)
+        assert len(block) <= 512
+        if len(block) < 512:
+            break
+    blocks.close()
+    assert b"".join(got) == expected and len(got) == len(expected) // 512 + 1

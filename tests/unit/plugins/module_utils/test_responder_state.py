@@ -128,3 +128,39 @@ def test_unknown_manifest_format_is_refused(tmp_path):
     (tmp_path / status.MANIFEST).write_text('{"format": 7}')
     with pytest.raises(status.StatusError, match="format 7"):
         status.read_manifest(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "raw, table",
+    [
+        ("T46S", "T46S"),
+        ("T46S\r00:15:65:ff:ff:ff  Yealink  FORGED", "T46S\\r00:15:65:ff:ff:ff  Yealink  FORGED"),
+        ("a\nb\tc\\d", "a\\nb\\tc\\\\d"),
+        ("\x1b[2J\x85\u2028\u202e\ufeff", "\\x1b[2J\\x85\\u2028\\u202e\\ufeff"),
+        ("Grandstream GXP2170 é ü 中", "Grandstream GXP2170 é ü 中"),
+    ],
+)
+def test_control_characters_are_escaped_where_the_table_shows_them(raw, table):
+    assert status.shown(raw) == table
+    lines = status._grid(["MODEL", "X"], [[raw, "1"]])
+    assert len(lines) == 2 and lines[1].startswith(table)
+
+
+def test_the_discovered_table_shows_the_most_recent_and_counts_the_rest():
+    discovered = [
+        {
+            "mac": "0c383e%06x" % n,
+            "vendor": None,
+            "model": None,
+            "firmware": None,
+            "last_seen": None,
+            "source": "10.0.0.1",
+            "pnp_events": 1,
+            "fetches": 0,
+        }
+        for n in range(status.DISCOVERED_SHOWN + 7)
+    ]
+    lines = status.table("pbx", [], discovered).splitlines()
+    assert lines[0].endswith("; %d discovered, not in the inventory" % len(discovered))
+    assert sum(line.startswith("0c:38:3e:") for line in lines) == status.DISCOVERED_SHOWN
+    assert lines[-1] == "... and 7 more seen earlier (all are in the result's discovered list)"
