@@ -129,24 +129,28 @@ def _read_text(path, st):
         return handle.read().decode("utf-8", "replace")
 
 
-def _write_atomic(dest, name, data, mode, uid, gid):
+def _write_atomic(dest, name, data, mode, uid, gid, sync_dir=True):
     path = os.path.join(dest, name)
     if not os.path.isdir(os.path.dirname(path)):
         os.makedirs(os.path.dirname(path), 0o750)
-    _fileops.write_atomic(path, data, mode, uid, gid)
+    _fileops.write_atomic(path, data, mode, uid, gid, sync_dir=sync_dir)
+    return os.path.dirname(path)
 
 
-def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, group):
-    """Write contents {name: text}, fix attributes, remove pruned files, then the manifest."""
-    uid, gid = resolve_ids(owner, group)
-    if not os.path.isdir(dest):
-        os.makedirs(dest, 0o750)
-        if uid != -1 or gid != -1:
-            os.chown(dest, uid, gid)
+def _make_dest(dest, uid, gid):
+    if os.path.isdir(dest):
+        return
+    os.makedirs(dest, 0o750)
+    if uid != -1 or gid != -1:
+        os.chown(dest, uid, gid)
+    _fileops.fsync_dir(os.path.dirname(os.path.abspath(dest)))
+
+
+def _back_up(dest, foreign):
+    """A file we did not write stands where one of ours goes: keep a copy. Returns the copies' paths."""
     backups = []
     stamp = time.strftime("%Y%m%dT%H%M%S")
     for name in foreign:
-        # A file we did not write stands where one of ours goes: keep a copy.
         source = os.path.join(dest, name)
         if os.path.isfile(source):
             target = os.path.join(dest, BACKUP_DIR, "%s.%s" % (name.replace("/", "_"), stamp))
@@ -154,24 +158,39 @@ def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, gro
             with open(source, "rb") as handle:
                 _write_atomic(os.path.dirname(target), os.path.basename(target), handle.read(), 0o600, -1, -1)
             backups.append(target)
+    return backups
+
+
+def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, group):
+    """Write contents {name: text}, fix attributes, then the manifest, then remove pruned files.
+
+    The order is what keeps a crash (kill -9, power loss) from exposing anything
+    (docs/manifest.md, "Writing order"): the responder serves a file only while the
+    manifest on disk lists it with the SHA-256 of the content on disk, so a new or
+    changed file is refused until the manifest that vouches for it has replaced the
+    old one, and every file is durable (fsync, then its directory) before that
+    manifest is written. Pruned files go last, once no manifest lists them.
+    """
+    uid, gid = resolve_ids(owner, group)
+    _make_dest(dest, uid, gid)
+    backups = _back_up(dest, foreign)
+    touched = set()
     for name in sorted(contents):
         check_name(name)
-        _write_atomic(dest, name, contents[name].encode("utf-8"), mode, uid, gid)
+        touched.add(_write_atomic(dest, name, contents[name].encode("utf-8"), mode, uid, gid, sync_dir=False))
     for name in fix_attrs:
         check_name(name)
         _fileops.set_attrs(os.path.join(dest, name), mode, uid, gid)
+    for directory in sorted(touched, key=len, reverse=True):
+        _fileops.fsync_dir(directory)
+    _write_atomic(dest, MANIFEST, (json.dumps(manifest, sort_keys=True, indent=1) + "\n").encode("utf-8"), mode, uid, gid)
+    emptied = set()
     for name in remove:
         check_name(name)
         path = os.path.join(dest, name)
         if os.path.lexists(path):
             os.unlink(path)
-    _write_atomic(dest, MANIFEST, (json.dumps(manifest, sort_keys=True, indent=1) + "\n").encode("utf-8"), mode, uid, gid)
-    try:
-        fd = os.open(dest, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
+            emptied.add(os.path.dirname(path))
+    for directory in emptied:
+        _fileops.fsync_dir(directory)
     return backups

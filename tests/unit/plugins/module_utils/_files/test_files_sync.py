@@ -122,3 +122,38 @@ def test_a_manifest_we_did_not_write_is_refused(tmp_path):
 def test_unknown_owner_is_an_error(tmp_path):
     with pytest.raises(fs.SyncError, match="owner/group: no user .no-such-user-xyz. on this host"):
         fs.plan(str(tmp_path), {}, {"files": {}}, True, MODE, "no-such-user-xyz", None, False)
+
+
+def test_every_file_is_fsynced_before_its_rename_and_the_manifest_comes_after_the_directory(tmp_path, monkeypatch):
+    """The writing order of docs/manifest.md: file fsync, rename, directory fsync, then the manifest; prune last."""
+    dest = tmp_path / "root"
+    sync(dest, {"old.cfg": "O\n"})
+    events = []
+    real_fsync, real_replace, real_unlink = os.fsync, os.replace, os.unlink
+
+    def fsync(fd):
+        target = os.readlink("/proc/self/fd/%d" % fd)
+        events.append(("fsync", "dir" if os.path.isdir(target) else os.path.basename(target)))
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("rename", os.path.basename(dst)))
+        return real_replace(src, dst)
+
+    def unlink(path):
+        events.append(("unlink", os.path.basename(path)))
+        return real_unlink(path)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "unlink", unlink)
+    sync(dest, {"a.cfg": "A\n", "b.cfg": "B\n"})
+    renames = [e for e in events if e[0] == "rename"]
+    assert renames == [("rename", "a.cfg"), ("rename", "b.cfg"), ("rename", fs.MANIFEST)]
+    for name in ("a.cfg", "b.cfg", fs.MANIFEST):
+        rename = events.index(("rename", name))
+        assert events[rename - 1][0] == "fsync" and events[rename - 1][1].startswith(".autoprov-"), events  # its temporary file
+    manifest_at = events.index(("rename", fs.MANIFEST))
+    assert ("fsync", "dir") in events[events.index(("rename", "b.cfg")) : manifest_at - 1], "directory not synced before the manifest"
+    assert events[manifest_at + 1] == ("fsync", "dir")
+    assert events.index(("unlink", "old.cfg")) > manifest_at and events[-1] == ("fsync", "dir")
