@@ -15,7 +15,7 @@ import time
 
 SCHEMA_VERSIONS = (1,)
 MANIFEST = ".autoprov-manifest.json"
-MANIFEST_FORMATS = (1,)
+MANIFEST_FORMATS = (1, 2)
 
 
 class StatusError(Exception):

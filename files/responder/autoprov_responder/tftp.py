@@ -119,7 +119,7 @@ class TftpServer(asyncio.DatagramProtocol):
         fetch = Fetch(now, "tftp", "RRQ" if opcode == RRQ else "WRQ", source[0], request.filename)
         if opcode == WRQ:
             return self._refuse(fetch, addr, ACCESS_VIOLATION, "read-only server", 403, "method")
-        refusal = self.access.source_refusal(source[0], now)
+        refusal = self.access.source_refusal(source[0], now, proto="tftp")
         if refusal:
             return self._refuse(fetch, addr, ACCESS_VIOLATION, "access violation", 403, refusal)
         try:
@@ -128,18 +128,21 @@ class TftpServer(asyncio.DatagramProtocol):
             entry = self.access.describe(fetch, rel, manifest)
             found = self.access.lookup(rel)
         except Refused as refused:
-            self.access.miss(source[0], request.filename, now)
+            self.access.miss(source[0], request.filename, now, proto="tftp")
             if refused.reason == "bad_path":
                 return self._refuse(fetch, addr, ACCESS_VIOLATION, "access violation", 400, "bad_path")
             return self._refuse(fetch, addr, NOT_FOUND, "file not found", 404, "not_found")
         guarded = (entry is not None and entry.secret) or (self.config.auth is not None and self.config.auth.scope == "all")
         if guarded and source[0] not in self.secret_allow:
-            self.access.miss(source[0], rel, now)
             return self._refuse(fetch, addr, ACCESS_VIOLATION, "access violation", 403, "tftp_secret")
+        device_refusal = self.access.device_refusal(entry, source[0], now)
+        if device_refusal is not None:
+            return self._refuse(fetch, addr, ACCESS_VIOLATION, "access violation", 403, device_refusal)
         if any(t.peer == addr for t in self.transfers):
             return  # the client repeated its RRQ while our answer was under way: one transfer is enough
         if len(self.transfers) >= MAX_TRANSFERS:
             return self._refuse(fetch, addr, 0, "server busy", 503, "busy")
+        self.access.admit(entry, source[0], now)
         transfer = TftpTransfer(self, fetch, found, request, addr)
         self.transfers.add(transfer)
         self.loop.create_task(transfer.start())
