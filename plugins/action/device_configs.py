@@ -17,6 +17,7 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils._render import ren
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render.spec import ARGUMENT_SPEC, SETTINGS
 
 MODULE = "pbxops.autoprov.device_configs"
+PUBLIC_DIRS = ("firmware",)  # the config host serves firmware images there to anyone (firmware.default_base)
 BUILTIN_TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "..", "templates")
 _SPEC_WITHOUT_DEVICES = {k: v for k, v in ARGUMENT_SPEC.items() if k != "devices"}
 _URL = re.compile(r"^(https?|tftp|ftps?)://[^\s/]+(/\S*)?$", re.I)
@@ -145,10 +146,11 @@ class ActionModule(ActionBase):
             if rendered.mac:
                 owned.setdefault(rendered.mac, []).append(name)
         return {
-            "format": 1,
+            "format": 2,
             "generator": MODULE,
             "pbx": host,
             "provisioning_url": settings["server_url"],
+            "public_dirs": list(PUBLIC_DIRS),
             "files": {name: f.manifest_entry() for name, f in sorted(files.items())},
             "devices": {
                 d["mac"]: {

@@ -72,6 +72,23 @@ def _canonical(manifest):
     return json.dumps(manifest, sort_keys=True, separators=(",", ":"))
 
 
+def stamp_windows(manifest, old_manifest, written, now):
+    """The manifest with each device's provisioning `window` (docs/responder.md, "Provisioning window").
+
+    A device new to the manifest, or one whose files this run writes, gets a window opened now:
+    the responder hands its secret files to the first address that fetches them within the
+    window, and after that to that address only. Every other device keeps the window it had.
+    """
+    old_devices = (old_manifest or {}).get("devices") or {}
+    written = set(written)
+    devices = {}
+    for mac, device in (manifest.get("devices") or {}).items():
+        old_window = (old_devices.get(mac) or {}).get("window")
+        keep = isinstance(old_window, (int, float)) and not written.intersection(device.get("files") or [])
+        devices[mac] = dict(device, window=old_window if keep else round(now, 3))
+    return dict(manifest, devices=devices)
+
+
 def plan(dest, wanted, manifest, prune, mode, owner, group, want_old):
     """What apply() would change. wanted: {name: sha256}; manifest: the one to write."""
     uid, gid = resolve_ids(owner, group)
@@ -115,7 +132,8 @@ def plan(dest, wanted, manifest, prune, mode, owner, group, want_old):
                 result["old_vendor"][name] = old_manifest["files"][name].get("vendor")
                 if want_old:
                     result["old"][name] = _read_text(path, os.lstat(path))
-    result["manifest_changed"] = old_manifest is None or _canonical(old_manifest) != _canonical(manifest)
+    stamped = stamp_windows(manifest, old_manifest, result["write"], time.time())
+    result["manifest_changed"] = old_manifest is None or _canonical(old_manifest) != _canonical(stamped)
     result["changed"] = bool(
         result["write"] or result["fix_attrs"] or result["remove"] or result["manifest_changed"] or result["dest_missing"]
     )
@@ -183,6 +201,7 @@ def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, gro
         _fileops.set_attrs(os.path.join(dest, name), mode, uid, gid)
     for directory in sorted(touched, key=len, reverse=True):
         _fileops.fsync_dir(directory)
+    manifest = stamp_windows(manifest, read_manifest(dest), contents, time.time())
     _write_atomic(dest, MANIFEST, (json.dumps(manifest, sort_keys=True, indent=1) + "\n").encode("utf-8"), mode, uid, gid)
     emptied = set()
     for name in remove:

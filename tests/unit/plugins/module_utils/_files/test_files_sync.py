@@ -17,7 +17,7 @@ def sha(text):
 
 
 def manifest(files):
-    return {"format": 1, "files": {n: {"sha256": sha(c), "mac": None, "vendor": "yealink", "secret": False} for n, c in files.items()}}
+    return {"format": 2, "files": {n: {"sha256": sha(c), "mac": None, "vendor": "yealink", "secret": False} for n, c in files.items()}}
 
 
 def sync(dest, files, prune=True, want_old=False):
@@ -157,3 +157,33 @@ def test_every_file_is_fsynced_before_its_rename_and_the_manifest_comes_after_th
     assert ("fsync", "dir") in events[events.index(("rename", "b.cfg")) : manifest_at - 1], "directory not synced before the manifest"
     assert events[manifest_at + 1] == ("fsync", "dir")
     assert events.index(("unlink", "old.cfg")) > manifest_at and events[-1] == ("fsync", "dir")
+
+
+def with_device(files, mac="001565aabb01"):
+    m = manifest(files)
+    m["devices"] = {mac: {"vendor": "yealink", "model": "T46S", "files": sorted(files)}}
+    return m
+
+
+def test_provisioning_windows_open_for_new_and_changed_devices_only(tmp_path):
+    """A device new to the manifest or whose files change gets window = now; others keep theirs."""
+    old = with_device({"a.cfg": "A\n"})
+    old["devices"]["001565aabb01"]["window"] = 1000.0
+    new = with_device({"a.cfg": "A\n"})
+    new["devices"]["0015650000ff"] = {"vendor": "yealink", "model": "T46S", "files": ["b.cfg"]}
+    stamped = fs.stamp_windows(new, old, written=["b.cfg"], now=5000.0)
+    assert stamped["devices"]["001565aabb01"]["window"] == 1000.0  # unchanged: the window it had
+    assert stamped["devices"]["0015650000ff"]["window"] == 5000.0  # new device
+    assert fs.stamp_windows(new, old, written=["a.cfg"], now=6000.0)["devices"]["001565aabb01"]["window"] == 6000.0
+    assert fs.stamp_windows(new, None, written=[], now=7.0)["devices"]["001565aabb01"]["window"] == 7.0  # no manifest yet
+
+
+def test_rerun_keeps_the_window_and_is_unchanged(tmp_path):
+    dest = tmp_path / "root"
+    files = {"a.cfg": "A\n"}
+    plan = fs.plan(str(dest), {"a.cfg": sha("A\n")}, with_device(files), True, MODE, None, None, False)
+    fs.apply(str(dest), files, [], [], [], with_device(files), MODE, None, None)
+    window = json.loads((dest / fs.MANIFEST).read_text())["devices"]["001565aabb01"]["window"]
+    assert plan["changed"] and isinstance(window, float)
+    again = fs.plan(str(dest), {"a.cfg": sha("A\n")}, with_device(files), True, MODE, None, None, False)
+    assert not again["changed"]
