@@ -1,6 +1,6 @@
 # The README's two promises: `make demo` and `make test` on a fresh machine.
 SHELL := /bin/bash
-.PHONY: demo demo-stop test setup lint sanity units integration docs bench-render clean
+.PHONY: demo demo-stop test setup lint conventions sanity units integration docs bench-render clean
 
 demo:
 	scripts/demo.sh
@@ -16,7 +16,7 @@ test:
 setup:
 	scripts/test.sh setup
 
-lint sanity units integration:
+lint conventions sanity units integration:
 	scripts/test.sh $@
 
 # Regenerates docs/supported-devices.md from the catalog.

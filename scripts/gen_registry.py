@@ -33,7 +33,7 @@ def _vendor_files(directory):
 def catalog_index():
     vendors = [p.stem for p in _vendor_files(MODULE_UTILS / "_catalog" / "vendors")]
     lines = [
-        HEADER + '"""Every vendor of the catalog: its VENDOR, MODELS and PROBE (see vendors/common.py)."""',
+        HEADER + '"""Every vendor of the catalog: its VENDOR, MODELS, PROBE and hooks (see vendors/common.py)."""',
         "",
         "from __future__ import annotations",
         "",
@@ -46,6 +46,8 @@ def catalog_index():
         'VENDORS = {m.__name__.rsplit(".", 1)[1]: m.VENDOR for m in _VENDOR_FILES}',
         'MODELS = {m.__name__.rsplit(".", 1)[1]: m.MODELS for m in _VENDOR_FILES}',
         'PROBE = {m.__name__.rsplit(".", 1)[1]: m.PROBE for m in _VENDOR_FILES if hasattr(m, "PROBE")}',
+        "# Optional hooks of a vendor file: lint(device, settings, model, tz) and context(device, settings, model, tz).",
+        'HOOKS = {m.__name__.rsplit(".", 1)[1]: {h: getattr(m, h) for h in ("lint", "context") if hasattr(m, h)} for m in _VENDOR_FILES}',
         "",
     ]
     return "\n".join(lines)

@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 phases=("$@")
-[ ${#phases[@]} -gt 0 ] || phases=(setup lint sanity units integration)
+[ ${#phases[@]} -gt 0 ] || phases=(setup lint conventions sanity units integration)
 
 for phase in "${phases[@]}"; do
     case "$phase" in
@@ -20,6 +20,9 @@ for phase in "${phases[@]}"; do
         (cd "$ROOT" && ruff check . && ruff format --check .)
         say "ansible-lint --profile production"
         (cd "$ROOT" && ansible-lint --profile production --offline)
+        ;;
+    conventions)
+        "$ROOT/scripts/check-collection.sh"
         ;;
     sanity)
         "$ROOT/scripts/ansible-test.sh" sanity
@@ -36,7 +39,7 @@ for phase in "${phases[@]}"; do
         (cd "$ROOT" && python -m pytest -q -p no:cacheprovider tests/integration)
         ;;
     *)
-        echo "unknown phase: $phase (setup lint sanity units integration)" >&2
+        echo "unknown phase: $phase (setup lint conventions sanity units integration)" >&2
         exit 2
         ;;
     esac

@@ -13,6 +13,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _urls
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
 from ansible_collections.pbxops.autoprov.plugins.module_utils._files.sync import MANIFEST
+from ansible_collections.pbxops.autoprov.plugins.module_utils._render import firmware as _firmware
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render import render as _render
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render.spec import ARGUMENT_SPEC, SETTINGS
 
@@ -52,6 +53,8 @@ class ActionModule(ActionBase):
         settings["server_url"], settings["provisioning_username"], settings["provisioning_password"] = (
             _urls.split_credentials(args["server_url"]) if args["server_url"] else (None, None, None)
         )
+        settings["firmware"], firmware_errors = _firmware.resolve(host, args["firmware"], args["firmware_url"], settings["server_url"])
+        errors.extend(firmware_errors)
         devices, problems = _devices.check_devices(
             host, args["devices"], settings, args["method"], self._fleet(task_vars) if args["fleet_check"] else None
         )

@@ -127,8 +127,19 @@ options:
     type: int
     default: 1440
   firmware_url:
-    description: Directory URL of firmware images, where the vendor's template uses one.
+    description:
+      - Directory URL (ending in V(/)) the relative O(firmware) image files are fetched from.
+      - Default is the config host's C(firmware/) directory next to the configurations (O(server_url) + C(firmware/)).
     type: str
+  firmware:
+    description:
+      - Firmware per model. A key is a catalog model name (with the vendor in front where two vendors share it).
+        Its value is a mapping with C(file) (an image file name in O(firmware_url)) or C(url) (the image's full URL),
+        and C(version) (the firmware version the image holds).
+      - The templates write the image's URL where each vendor wants it (the image file, never a directory).
+        Models not named here get no firmware setting, so their devices keep what they run.
+    type: dict
+    default: {}
   vlan:
     description: Voice VLAN ID for the devices, if any.
     type: int
@@ -188,6 +199,16 @@ EXAMPLES = r"""
     server_url: https://pbx.example.net/prov/
     template_dir: "{{ inventory_dir }}/templates"
     prune: false
+
+- name: Upgrade the T46S phones to one image (served from the config host's firmware/ directory)
+  pbxops.autoprov.device_configs:
+    devices: "{{ autoprov_devices }}"
+    dest: /var/lib/autoprov/configs
+    sip_server: 192.0.2.10
+    server_url: "http://192.0.2.10:8080/p/{{ autoprov_url_token }}/"
+    firmware:
+      T46S: {file: T46S-66.86.0.15.rom, version: 66.86.0.15}
+      Cisco 8851: {url: "http://192.0.2.10/images/sip88xx.12-0-1MPP-1234.loads", version: 12.0.1MPP}
 """
 
 RETURN = r"""

@@ -202,7 +202,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             devices=dict(type="list", elements="raw"),
-            responder_config=dict(type="path", default="/etc/autoprov-responder/responder.json"),
+            responder_config=dict(type="path", default=status.RESPONDER_CONFIG),
             db=dict(type="path"),
             config_root=dict(type="path"),
             pbx_name=dict(type="str", default="this PBX"),

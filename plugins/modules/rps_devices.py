@@ -38,8 +38,9 @@ attributes:
     description: Can run again with the same input and changes nothing the second time.
     support: full
     details: >-
-      Yealink and Poly never show the stored HTTP password back; a password change alone is pushed with
-      O(update_password=always).
+      Where the vendor never shows the stored HTTP password back, a password change alone is pushed with
+      O(update_password=always). Gigaset shows that a MAC is in the account but not its URL, so its MACs are
+      registered again on every run (reported as V(updated)).
 requirements:
   - requests
   - netaddr
@@ -68,7 +69,9 @@ options:
         description: Serial number, for vendors that ask for one (none of the current clients sends it).
         type: str
       pin:
-        description: Per-device code some vendors require; for V(gigaset) the 4 characters after the MAC on the label (MAC-ID).
+        description:
+          - Per-device code some vendors require; for V(gigaset) the 4 letters or digits after the MAC on the label
+            (MAC-ID C(XXXXXXXXXXXX-XXXX)).
         type: str
   url:
     description: The provisioning URL the phones are sent to (the PBX's public URL). Required with O(state=present).
@@ -113,8 +116,9 @@ options:
     type: str
   server_name:
     description:
-      - Prefix of the server object / profile / provider name this module keeps at the vendor; a hash of URL and user
-        follows it, so each URL gets its own object.
+      - Prefix of the server object / profile name this module keeps at the vendor; a hash of URL and user
+        follows it, so each URL gets its own object (Fanvil adds the MAC, one material server per MAC).
+      - For V(gigaset) it is the provider name as it is.
     type: str
     default: autoprov
   state:

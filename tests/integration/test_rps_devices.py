@@ -32,7 +32,7 @@ VENDORS = {
         SnomFake,
         "/api/v1",
         {"key_id": "sraps-key-id", "secret": "sraps-secret-Hk4v"},
-        ["00:04:13:aa:00:01", "00:04:13:aa:00:02"],
+        ["00:04:13:aa:00:01", "00:08:7b:aa:00:02"],
         "00:15:65:00:00:09",
         True,
     ),
@@ -62,6 +62,10 @@ VENDORS = {
     ),
     "poly": (PolyFake, "/v1", {"api_key": "poly-api-key-T9s"}, ["00:04:f2:aa:00:01", "64:16:7f:aa:00:02"], "00:15:65:00:00:09", True),
 }
+# Vendors that cannot show where a MAC of ours points: Gigaset (its checkDevice says "ours" only) is
+# registered again on every run; Fanvil and Htek show the name of the server, not its URL.
+URL_NOT_SHOWN = {"gigaset"}
+SERVER_NAME_ONLY = {"fanvil", "htek"}
 PINS = {"7c:2f:80:aa:00:01": "A1B2", "7c:2f:80:aa:00:02": "C3D4", "7c:2f:80:aa:00:09": "E5F6", "7c:2f:80:aa:00:03": "G7H8"}
 
 
@@ -149,8 +153,12 @@ def test_register_rerun_change_unregister(tmp_path, fake, rps_tls):
     assert [r["action"] for r in registered["results"]] == ["registered", "registered"]
     assert all(r["after"] == URL_A and r["before"] is None for r in registered["results"])
     assert registered["diff"]["after"] == "".join("%s: %s\n" % (m, URL_A) for m in macs)
-    assert run.task("re-run")["result"]["changed"] is False
-    assert {r["action"] for r in run.task("re-run")["result"]["results"]} == {"unchanged"}
+    rerun = run.task("re-run")["result"]
+    if vendor in URL_NOT_SHOWN:
+        assert {r["action"] for r in rerun["results"]} == {"updated"}, rerun
+        assert all("not its URL" in r["message"] for r in rerun["results"])
+    else:
+        assert rerun["changed"] is False and {r["action"] for r in rerun["results"]} == {"unchanged"}
 
     preview = run.task("change url, check mode")["result"]
     assert preview["changed"] is True and {r["action"] for r in preview["results"]} == {"updated"}
@@ -158,9 +166,13 @@ def test_register_rerun_change_unregister(tmp_path, fake, rps_tls):
     assert changed["changed"] is True
     # Check mode changed nothing: the real run still found URL_A.
     assert all(r["after"] == URL_B for r in changed["results"])
-    if vendor != "htek":  # Htek cannot read a server's URL back; it shows the server name
+    if vendor in SERVER_NAME_ONLY:
+        assert all(r["before"].startswith("(server autoprov-") for r in changed["results"]), changed
+    elif vendor in URL_NOT_SHOWN:
+        assert all(r["before"] is None for r in changed["results"])
+    else:
         assert all(r["before"] == URL_A for r in changed["results"])
-    assert run.task("re-run changed url")["result"]["changed"] is False
+    assert run.task("re-run changed url")["result"]["changed"] is (vendor in URL_NOT_SHOWN)
 
     gone = run.task("unregister")["result"]
     assert gone["changed"] is True and {r["action"] for r in gone["results"]} == {"unregistered"}
@@ -196,11 +208,11 @@ def test_each_mac_accounted_for_and_retries(tmp_path, fake, rps_tls):
     assert foreign in result["msg"] and refused in result["msg"] and good not in result["msg"]
     words = {
         "yealink": ("registered by another enterprise", "not a Yealink device"),
-        "snom": ("assigned to another company", "does not belong to a Snom device"),
-        "fanvil": ("device_had_existed", "mac_format_error"),
+        "snom": ("registered to another company at SRAPS (HTTP 400): mac: taken_mac_or_forbidden", "is not a Snom MAC address"),
+        "fanvil": ("Error: device_had_existed", "Error: mac_format_error"),
         "gigaset": ("mac_already_in_use:7C2F80AA0002", "mac_not_exist:7C2F80AA0009"),
-        "htek": ("registered elsewhere", "Invalid MAC(s)"),
-        "poly": ("registered with a different account", "not a Poly device"),
+        "htek": ("registered elsewhere", "Error:Invalid MAC"),
+        "poly": ("registered with a different Poly ZTP account (HTTP 409)", "not a Poly device"),
     }[vendor]
     assert words[0] in results[foreign]["message"], results[foreign]
     assert words[1] in results[refused]["message"], results[refused]
@@ -209,14 +221,15 @@ def test_each_mac_accounted_for_and_retries(tmp_path, fake, rps_tls):
     assert fake.url_of(foreign.replace(":", "")) is None  # still the other account's
 
 
-@pytest.mark.parametrize("fake", ["yealink"], indirect=True)
+@pytest.mark.parametrize("fake", sorted(VENDORS), indirect=True)
 def test_stall_timeout_and_untrusted_certificate(tmp_path, fake, rps_tls):
+    vendor = fake.__class__.__name__[:-4].lower()
     fake.stall_next(2)
     run = run_playbook(
         tmp_path,
         play(
-            task("stalled", "yealink", fake, rps_tls, timeout=1, retries=1, ignore_errors=True),
-            task("untrusted", "yealink", fake, rps_tls, ca_path=None, ignore_errors=True),
+            task("stalled", vendor, fake, rps_tls, timeout=1, retries=1, ignore_errors=True),
+            task("untrusted", vendor, fake, rps_tls, ca_path=None, ignore_errors=True),
         ),
         timeout=120,
     )
@@ -226,7 +239,7 @@ def test_stall_timeout_and_untrusted_certificate(tmp_path, fake, rps_tls):
     assert stalled["api_stats"]["timeouts"] == 2
     untrusted = run.task("untrusted")["result"]
     assert "TLS verification" in untrusted["msg"] and "ca_path" in untrusted["msg"]
-    assert fake.devices == {}
+    assert all(fake.url_of(m.replace(":", "")) is None for m in VENDORS[vendor][3])
 
 
 @pytest.mark.parametrize("fake", ["gigaset"], indirect=True)

@@ -16,6 +16,7 @@ import threading
 import xmlrpc.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 
 class Reply:
@@ -40,7 +41,8 @@ class FakeRps:
     def __init__(self, tls=None):
         self.lock = threading.RLock()
         self.faults = collections.deque()
-        self.log = []
+        self.log = []  # (HTTP method, path) of every request
+        self.calls = []  # XML-RPC method names, in order
         self.released = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
@@ -51,7 +53,7 @@ class FakeRps:
             context.load_cert_chain(tls["cert"], tls["key"])
             self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
             self.scheme = "https"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     @property
@@ -133,9 +135,17 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class XmlRpcFake(FakeRps):
-    """XML-RPC over HTTP basic auth: subclasses define rpc_<method with . as _>(*params)."""
+    """XML-RPC over HTTP basic auth: subclasses define rpc_<method with . as _>(*params).
+
+    untyped: answer a [boolean, text] pair with the text as an untyped <value>, as
+    Gigaset and Htek do (xmlns_ex adds Htek's Apache XML-RPC namespace); else
+    xmlrpc.client's typed <string>, as Fanvil does.
+    Unknown methods get an XML-RPC fault -32601: our model (no source shows a vendor's fault).
+    """
 
     path = "/xmlrpc"
+    untyped = False
+    xmlns_ex = False
 
     def account(self):
         """(user, password as it must arrive) of the one account this fake knows."""
@@ -152,6 +162,7 @@ class XmlRpcFake(FakeRps):
             params, method = xmlrpc.client.loads(request.body)
         except Exception as exc:
             return self.fault(-32700, "parse error: %s" % exc)
+        self.calls.append(method)
         handler = getattr(self, "rpc_" + (method or "").replace(".", "_"), None)
         if handler is None:
             return self.fault(-32601, "unknown method %s" % method)
@@ -159,7 +170,17 @@ class XmlRpcFake(FakeRps):
             value = handler(*params)
         except TypeError as exc:
             return self.fault(-32602, "wrong parameters for %s: %s" % (method, exc))
-        return Reply(200, xmlrpc.client.dumps((value,), methodresponse=True, allow_none=False).encode("utf-8"), "text/xml")
+        return Reply(200, self.answer(value), "text/xml")
+
+    def answer(self, value):
+        if not (self.untyped and isinstance(value, list) and len(value) == 2 and isinstance(value[1], str)):
+            return xmlrpc.client.dumps((value,), methodresponse=True, allow_none=False).encode("utf-8")
+        namespace = ' xmlns:ex="http://ws.apache.org/xmlrpc/namespaces/extensions"' if self.xmlns_ex else ""
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?><methodResponse%s><params><param><value><array><data>'
+            "<value><boolean>%d</boolean></value><value>%s</value>"
+            "</data></array></value></param></params></methodResponse>" % (namespace, bool(value[0]), xml_escape(value[1]))
+        ).encode("utf-8")
 
     def fault(self, code, text):
         return Reply(200, xmlrpc.client.dumps(xmlrpc.client.Fault(code, text), methodresponse=True).encode("utf-8"), "text/xml")

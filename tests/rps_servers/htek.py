@@ -1,7 +1,10 @@
-"""Htek RPS XML-RPC contract server (docs/rps.md, "Htek").
+"""Htek RPS XML-RPC contract server (docs/rps.md, "Htek": the table there names the source of each rule).
 
-Basic auth; servers are added by name (redirect.addServer) and never read back;
-devices point at a server name; answers are [boolean, text] with Htek's texts.
+Basic auth, text/xml; answers are Apache XML-RPC [boolean, untyped text] as Htek's
+API page shows them. registerDevice follows that page; addServer, checkDevice,
+deRegisterDevice follow the Yealink RPS XML-RPC that Htek copies (our model for
+Htek), listDevices' answer is our model. Methods our client does not use
+(registerDevices, deRegisterDevices, editDevice) are left out: a call to them is a fault.
 """
 
 from __future__ import annotations
@@ -10,17 +13,20 @@ import re
 
 from .common import XmlRpcFake
 
-MAC = re.compile(r"^(?:[0-9a-fA-F]{12}|(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2})$")
+# "Four types of valid MAC address format" (Htek; Akuvox's copy of the API lists them).
+MAC = re.compile(r"^(?:[0-9a-fA-F]{12}|(?:[0-9a-fA-F]{2}[ :-]){5}[0-9a-fA-F]{2})$")
 SERVER_NAME = re.compile(r"^[A-Za-z0-9 ._-]{1,64}$")
 
 
 def bare(mac):
-    return re.sub(r"[:-]", "", mac).lower()
+    return re.sub(r"[ :-]", "", mac).lower()
 
 
 class HtekFake(XmlRpcFake):
     ouis = ("001fc1",)
     path = "/index.php/xmlrpc"
+    untyped = True
+    xmlns_ex = True
 
     def __init__(self, tls=None, username="htek-user", password="htek-pass-M2c"):
         super().__init__(tls)
@@ -40,58 +46,32 @@ class HtekFake(XmlRpcFake):
         if not re.match(r"^(https?|ftp|tftp)://", url):
             return [False, "Error:The url can only begin with 'http://' or 'https://' or 'ftp://' or 'tftp://'"]
         if name in self.servers:
-            return [False, "Error:The server name already exists"]
+            return [False, "Error:The server name already exists"]  # our model
         self.servers[name] = url
         return [True, "OK"]
 
     def rpc_redirect_checkDevice(self, mac):
         if not self._valid(mac):
-            return [False, "Error:Invalid MAC(s):%s" % mac]
+            return [False, "Error:Invalid MAC"]
         device = self.devices.get(bare(mac))
         if device is None:
-            return [False, "unregistered"]
-        return [False, "registered elsewhere"] if "owner" in device else [True, "registered"]
+            return [True, "unregistered"]
+        return [True, "registered elsewhere"] if "owner" in device else [True, "registered"]
 
     def rpc_redirect_listDevices(self):
         return [True, [{"mac": m, "serverName": d["server"]} for m, d in sorted(self.devices.items()) if "server" in d]]
 
-    def _register(self, mac, name):
+    def rpc_redirect_registerDevice(self, mac, name):
         if not self._valid(mac):
-            return "Error:Invalid MAC(s):%s" % mac
+            return [False, "Error:Invalid MAC(s):%s" % mac]  # the page's example answer
         if name not in self.servers:
-            return "Error: Invalid server"
+            return [False, "Error: Invalid server"]
         device = self.devices.get(bare(mac))
         if device is not None:
             if "owner" in device:
-                return "Are you sure you want to override MAC addresses:%s" % mac
-            return "Existing MAC(s):%s" % mac
+                return [False, "Are you sure you want to override MAC addresses:%s" % mac]
+            return [False, "Existing MAC(s): %s" % mac]
         self.devices[bare(mac)] = {"server": name}
-        return None
-
-    def rpc_redirect_registerDevice(self, mac, name):
-        problem = self._register(mac, name)
-        return [False, problem] if problem else [True, "OK"]
-
-    def rpc_redirect_registerDevices(self, macs, name):
-        bad = [m for m in macs if not self._valid(m)]
-        if bad:
-            return [False, "Error:Invalid MAC(s):%s" % ",".join(bad)]
-        theirs = [m for m in macs if "owner" in self.devices.get(bare(m), {})]
-        if theirs:
-            return [False, "Are you sure you want to override MAC addresses:%s" % ",".join(theirs)]
-        if name not in self.servers:
-            return [False, "Error: Invalid server"]
-        for mac in macs:
-            self._register(mac, name)
-        return [True, "OK"]
-
-    def rpc_redirect_editDevice(self, mac, name):
-        device = self.devices.get(bare(mac)) if isinstance(mac, str) else None
-        if device is None or "owner" in device:
-            return [False, "Error:Invalid MAC(s):%s" % mac]
-        if name not in self.servers:
-            return [False, "Error: Invalid server"]
-        device["server"] = name
         return [True, "OK"]
 
     def rpc_redirect_deRegisterDevice(self, mac):
@@ -99,13 +79,6 @@ class HtekFake(XmlRpcFake):
         if device is None or "owner" in device:
             return [False, "Error:Invalid MAC(s):%s" % mac]
         del self.devices[bare(mac)]
-        return [True, "OK"]
-
-    def rpc_redirect_deRegisterDevices(self, macs):
-        if any("server" not in self.devices.get(bare(m), {}) for m in macs):
-            return [False, "Error:Invalid MAC(s):%s" % ",".join(macs)]
-        for mac in macs:
-            del self.devices[bare(mac)]
         return [True, "OK"]
 
     def give_to_other_account(self, mac):

@@ -24,7 +24,7 @@ METHODS_AVAILABLE = {
 
 Vendor = namedtuple(
     "Vendor",
-    "key name oui_org user_agent pnp_names pnp_url resync_event methods rps secret_keys files languages key_types",
+    "key name oui_org user_agent pnp_names pnp_url resync_event methods rps secret_keys files languages key_types lint context",
 )
 Model = namedtuple("Model", "vendor name kind lines keys code methods aliases note")
 
@@ -48,6 +48,8 @@ def _compile_vendor(key, raw):
         files=tuple(dict({"scope": "device", "secret": False, "optional": False}, **f) for f in raw["files"]),
         languages=dict(raw.get("languages", {})),
         key_types=tuple(raw.get("key_types", KEY_TYPES)),
+        lint=data.HOOKS.get(key, {}).get("lint"),
+        context=data.HOOKS.get(key, {}).get("context"),
     )
 
 

@@ -84,3 +84,14 @@ def write_atomic(path, data, mode, uid=-1, gid=-1, check=None, sync_dir=True):
         raise
     if sync_dir:
         fsync_dir(os.path.dirname(path) or ".")
+
+
+def parse_mode(value):
+    """An octal file mode ('0640', 0o640 or 416) as an int; ValueError says what would be valid."""
+    try:
+        mode = value if isinstance(value, int) and not isinstance(value, bool) else int(str(value), 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o7777:
+        raise ValueError("%r is not an octal mode such as 0640" % (value,))
+    return mode

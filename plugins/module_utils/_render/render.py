@@ -97,56 +97,75 @@ class Renderer:
             "tz": self.timezone(settings["timezone"]),
             "language": vendor.languages.get(settings["language"], settings["language"]),
             "vendor": {"key": vendor.key, "name": vendor.name},
+            "derived": {},
+            "firmware": None,
+            "firmware_by_model": settings.get("firmware") or {},
         }
 
     def render(self, host, devices, settings):
         """Return ({name: RenderedFile}, secrets, errors) for validated device records."""
-        files, errors, secrets = {}, [], set()
+        files, secrets, shared = {}, set(), {}
+        errors = _Errors(host)
         secrets.update(str(settings[k]) for k in SECRET_SETTINGS if settings.get(k))
-        shared = {}
         for device in devices:
             vendor = catalog.VENDORS[device["vendor"]]
             model = catalog.find_models(device["model"], vendor.key)[0]
             dsettings = dict(settings)
             dsettings.update({k: v for k, v in device["vars"].items() if k in settings})
-            for line in device["lines"]:
-                if line["secret"]:
-                    secrets.add(line["secret"])
+            secrets.update(line["secret"] for line in device["lines"] if line["secret"])
             secrets.update(str(dsettings[k]) for k in SECRET_SETTINGS if dsettings.get(k))
-            mac = device["mac"]
-            try:
-                context = self._context(dsettings, vendor)
-            except _timezone.TimezoneError as exc:
-                errors.append("%s: device %s: vars.timezone: %s" % (host, _mac.fmt(mac, "colon"), exc))
+            context = self._device_context(errors, device, dsettings, vendor, model)
+            if context is None:
                 continue
-            # A namespace, so that templates can write device.keys (a dict's .keys is a method).
-            context["device"] = SimpleNamespace(
-                **device,
-                mac_upper=mac.upper(),
-                mac_colon=_mac.fmt(mac, "colon"),
-                mac_colon_upper=_mac.fmt(mac, "colon_upper"),
-                code=model.code,
-                vendor_name=vendor.name,
-            )
             for spec in vendor.files:
-                name = catalog.file_name(spec["name"], model, mac)
+                name = catalog.file_name(spec["name"], model, device["mac"])
                 if spec["scope"] == "shared":
                     entry = shared.setdefault(name, (spec, vendor, [], []))
                     entry[2].append(model)
-                    entry[3].append(mac)
+                    entry[3].append(device["mac"])
                     continue
-                self._render_one(host, files, errors, spec, name, context, mac, vendor)
+                self._render_one(host, files, errors.items, spec, name, context, device["mac"], vendor)
+        self._render_shared(host, files, errors, shared, settings)
+        return files, secrets, errors.items
+
+    def _device_context(self, errors, device, dsettings, vendor, model):
+        """The template context of one device, or None when a setting or the vendor's lint refuses it."""
+        mac = device["mac"]
+        try:
+            context = self._context(dsettings, vendor)
+        except _timezone.TimezoneError as exc:
+            errors.setting(device, "timezone", str(exc))
+            return None
+        problems = list(vendor.lint(device, dsettings, model, context["tz"])) if vendor.lint else []
+        for field, message in problems:
+            errors.setting(device, field, message) if field in dsettings else errors.device(device, field, message)
+        if problems:
+            return None
+        # A namespace, so that templates can write device.keys (a dict's .keys is a method).
+        context["device"] = SimpleNamespace(
+            **device,
+            mac_upper=mac.upper(),
+            mac_colon=_mac.fmt(mac, "colon"),
+            mac_colon_upper=_mac.fmt(mac, "colon_upper"),
+            code=model.code,
+            vendor_name=vendor.name,
+        )
+        context["firmware"] = (dsettings.get("firmware") or {}).get(model.name)
+        if vendor.context:
+            context["derived"] = dict(vendor.context(device, dsettings, model, context["tz"]))
+        return context
+
+    def _render_shared(self, host, files, errors, shared, settings):
         for name, (spec, vendor, models, users) in sorted(shared.items()):
             try:
                 context = self._context(settings, vendor)
             except _timezone.TimezoneError as exc:
-                errors.append("%s: timezone: %s" % (host, exc))
+                errors.setting(None, "timezone", str(exc))
                 continue
             context["models"] = sorted({m.name: m for m in models}.values(), key=lambda m: m.name)
-            self._render_one(host, files, errors, spec, name, context, None, vendor)
+            self._render_one(host, files, errors.items, spec, name, context, None, vendor)
             if name in files:
                 files[name].users = tuple(users)
-        return files, secrets, errors
 
     def _render_one(self, host, files, errors, spec, name, context, mac, vendor):
         who = ("device %s" % _mac.fmt(mac, "colon")) if mac else "shared file"
@@ -169,6 +188,29 @@ class Renderer:
             errors.append("%s: %s: template %s: %s: %s" % (host, who, where, type(exc).__name__, exc))
             return
         files[name] = RenderedFile(name, content, mac, vendor.key, bool(spec.get("secret")), spec["template"], bool(spec.get("optional")))
+
+
+class _Errors:
+    """Problems found while rendering one PBX; a PBX-wide setting's problem is reported once, not per device."""
+
+    def __init__(self, host):
+        self.host = host
+        self.items = []
+
+    def _add(self, text):
+        if text not in self.items:
+            self.items.append(text)
+
+    def device(self, device, field, message):
+        where = "device %s (autoprov_devices[%d])" % (_mac.fmt(device["mac"], "colon"), device["position"])
+        self._add("%s: %s: %s: %s" % (self.host, where, field, message))
+
+    def setting(self, device, field, message):
+        """A setting's problem: the device's own vars.<field> when it has one, else the PBX's autoprov_<field>."""
+        if device is not None and field in device["vars"]:
+            self.device(device, "vars." + field, message)
+        else:
+            self._add("%s: %s (autoprov_%s): %s" % (self.host, field, field, message))
 
 
 def _template_line(exc):

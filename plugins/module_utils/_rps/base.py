@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What every RPS client shares: the small client interface, HTTP with retries, TLS and error accounting.
 
-A vendor client (one `_rps_<vendor>.py` file) subclasses Client and implements
+A vendor client (one `_rps/<vendor>.py` file) subclasses Client and implements
 lookup / register / unregister over Http. The engine (engine.py) decides what to
 change; clients only speak their vendor's protocol and report per MAC in the
 vendor's own words.
@@ -27,7 +27,8 @@ except ImportError:  # pragma: no cover - reported by the module
 # What a vendor says about one MAC before we write.
 #   state     absent (nowhere in our account), ours, foreign (another account has it),
 #             invalid (the vendor refuses this MAC)
-#   url       the provisioning URL it redirects to, when ours (credentials stripped)
+#   url       the provisioning URL it redirects to, when ours (credentials stripped);
+#             None when ours but the vendor does not show the URL (the engine then points it again)
 #   username  the HTTP user the vendor holds for that URL, if any
 #   password  the HTTP password the vendor shows back; None when it never shows it
 #   message   the vendor's words (for foreign / invalid)
@@ -47,6 +48,11 @@ class RpsError(Exception):
 
 def absent():
     return Found("absent")
+
+
+def server_prefix(server_name):
+    """The user's prefix (option server_name) of a name made by server_name_for."""
+    return server_name.rsplit("-", 1)[0]
 
 
 def server_name_for(url, username=None, prefix="autoprov"):
@@ -83,6 +89,16 @@ class Client:
         self.credentials = credentials
         # mac -> the device's options (serial, pin, ...)
         self.devices = devices
+
+    @classmethod
+    def url_problems(cls, url):
+        """Why this vendor cannot carry url (a list of texts; empty when it can). Checked before anything is sent."""
+        return []
+
+    @classmethod
+    def device_problems(cls, device):
+        """Problems of one device's own fields for this vendor, as "field: what is wrong and what is valid"."""
+        return []
 
     def secrets(self):
         """Derived secret strings this client sends (hashes of passwords...), to keep out of messages."""

@@ -62,6 +62,7 @@ def check_devices(client, devices):
                 problems.append(
                     "%s (%s).%s: %s needs %s" % (where, _mac.fmt(mac, "colon"), field, client.vendor, client.device_fields_help)
                 )
+        problems.extend("%s (%s).%s" % (where, _mac.fmt(mac, "colon"), text) for text in client.device_problems(device))
         seen[mac] = (where, device)
     if problems:
         raise InputError(problems)
@@ -175,11 +176,18 @@ def plan(state, macs, found, target, update_password):
                 actions[mac] = ("keep", "registered to another account; left alone (%s)" % seen.message)
         elif state == "absent":
             actions[mac] = ("unregister", None) if seen.state == "ours" else ("keep", None)
+        elif seen.state == "ours" and seen.url is None:
+            # The vendor confirms the MAC is ours but does not show where it points: point it again.
+            actions[mac] = ("move", seen.message)
         elif seen.state == "ours":
             actions[mac] = ("keep", None) if _same(seen, target, update_password) else ("move", None)
         else:
             actions[mac] = ("register", None)
     return actions
+
+
+def _unknown_before(result):
+    return "(URL not shown by the RPS)" if result["action"] == "updated" else "(not registered)"
 
 
 DONE = {"register": "registered", "move": "updated", "unregister": "unregistered", "keep": "unchanged", "fail": "failed"}
@@ -204,6 +212,7 @@ def run(params, check_mode):
         problems, warnings = check_public_url(
             url, bool(params.get("url_username")), params.get("allow_private_url"), params.get("allow_plain_http")
         )
+        problems += ["url: %s" % text for text in client_class.url_problems(url)]
         if problems:
             raise InputError(problems)
         target = _rps_base.Target(
@@ -269,7 +278,7 @@ def run(params, check_mode):
     changed = [r for r in result["results"] if r["action"] in ("registered", "updated", "unregistered")]
     result["changed"] = bool(changed)
     result["diff"] = {
-        "before": "".join("%s: %s\n" % (r["mac"], r["before"] or "(not registered)") for r in changed),
+        "before": "".join("%s: %s\n" % (r["mac"], r["before"] or _unknown_before(r)) for r in changed),
         "after": "".join("%s: %s\n" % (r["mac"], r["after"] or "(not registered)") for r in changed),
     }
     failures = [r for r in result["results"] if r["action"] == "failed"]

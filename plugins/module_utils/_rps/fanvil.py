@@ -3,28 +3,40 @@
 """Fanvil FDPS, XML-RPC (docs/rps.md, "Fanvil").
 
 FDPS keeps "material servers" (host, path, protocol) and devices that point at
-one by name. The account password travels as md5(md5(password)) in HTTP basic auth.
+one by name. As nethesis/falconieri (the one public working client) does, each MAC
+gets a server of its own: deregister the MAC, delete the old server, add the new
+server, register the MAC to it. Our server names carry a hash of the URL
+(`<server_name>-<16 hex>-<MAC>`), so the name the device points at tells whether
+its URL is the wanted one. The account password travels as md5(md5(password)).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import urlsplit
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils._rps import xmlrpc as rpc
 from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.base import Client, Found, RpsError, absent
 
-# FDPS protocol codes for cfgPfProt.
+# FDPS protocol codes for cfgPfProt (falconieri providers/fanvil.go).
 PROTOCOLS = {"ftp": "1", "tftp": "2", "http": "4", "https": "5"}
-SCHEMES = {code: scheme for scheme, code in PROTOCOLS.items()}
+OURS = re.compile(r"^.+-[0-9a-f]{16}-(?P<mac>[0-9A-F]{12})$")
 
 
-def server_url(server):
-    """The URL a material server stands for."""
-    scheme = SCHEMES.get(str(server.get("cfgPfProt")))
-    if not scheme or not server.get("cfgPfSrv"):
-        return None
-    return "%s://%s%s" % (scheme, server["cfgPfSrv"], server.get("cfgPfName") or "/")
+def material_server(name, url):
+    """addMaterialServer's list of key=value strings (falconieri's keys and order)."""
+    parts = urlsplit(url)
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    return [
+        "cfgName=" + name,
+        "cfgPfMode=1",  # apply after the reboot
+        "cfgDhcpOpt=false",  # the phone takes no provisioning server from DHCP
+        "cfgPnpEnable=false",  # nor from PnP
+        "cfgPfSrv=" + parts.netloc,
+        "cfgPfName=" + path,
+        "cfgPfProt=" + PROTOCOLS[parts.scheme],
+    ]
 
 
 class FanvilClient(Client):
@@ -38,21 +50,32 @@ class FanvilClient(Client):
         once = hashlib.md5(self.credentials["password"].encode("utf-8")).hexdigest()
         self._password = hashlib.md5(once.encode("ascii")).hexdigest()
 
+    @classmethod
+    def url_problems(cls, url):
+        parts = urlsplit(url)
+        if parts.query or parts.fragment:
+            return ["Fanvil FDPS keeps a server's host, path and protocol only; a ?query or #fragment would be lost"]
+        return []
+
     def secrets(self):
         return [self._password]
 
     def _call(self, method, *params):
         return rpc.pair(rpc.call(self.http, self.api_url, method, params, (self.credentials["username"], self._password)), method)
 
+    @staticmethod
+    def server_for(mac, target):
+        return "%s-%s" % (target.server_name, mac.upper())
+
     def lookup(self, macs, target=None):
-        found, servers = {}, {}
+        found = {}
         for mac in macs:
+            # Our model: checkDevice's name is in a public FDPS test script; its answer is not shown anywhere.
             ok, text = self._call("redirect.checkDevice", mac.upper())
-            if ok:
-                if text not in servers:
-                    known, server = self._call("redirect.getServer", text)
-                    servers[text] = server_url(server) if known and isinstance(server, dict) else None
-                found[mac] = Found("ours", url=servers[text], message=text)
+            if ok and target and text == self.server_for(mac, target):
+                found[mac] = Found("ours", url=target.url, message=text)
+            elif ok:
+                found[mac] = Found("ours", url="(server %s)" % text, message=text)
             elif "device_not_exist" in text:
                 found[mac] = absent()
             elif "device_had_existed" in text:
@@ -63,50 +86,47 @@ class FanvilClient(Client):
                 raise RpsError("redirect.checkDevice %s: %s" % (mac, text))
         return found
 
-    def _ensure_server(self, target):
-        known, server = self._call("redirect.getServer", target.server_name)
-        if known and isinstance(server, dict) and server_url(server) == target.url:
-            return
-        if known:
-            self._call("redirect.deleteServer", target.server_name)
-        parts = urlsplit(target.url)
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
-        config = [
-            "cfgName=" + target.server_name,
-            "cfgPfMode=1",
-            "cfgPfSrv=" + parts.netloc,
-            "cfgPfName=" + path,
-            "cfgPfProt=" + PROTOCOLS[parts.scheme],
-        ]
-        ok, text = self._call("redirect.addMaterialServer", config)
+    def _release(self, mac, server):
+        """Take the MAC off its server and delete that server when we made it. An error text, or None."""
+        ok, text = self._call("redirect.deRegisterDevice", mac.upper())
+        if not ok and "device_not_exist" not in text:
+            return text
+        match = OURS.match(server or "")
+        if match and match.group("mac") == mac.upper():
+            self._delete_server(server)
+        return None
+
+    def _delete_server(self, name):
+        ok, text = self._call("redirect.deleteServer", name)
+        if not ok and "server_not_exist" not in text:
+            raise RpsError("redirect.deleteServer %s: %s" % (name, text))
+
+    def _point(self, mac, target):
+        """Add this MAC's server and register the MAC to it. An error text, or None."""
+        name = self.server_for(mac, target)
+        self._delete_server(name)  # a leftover of an interrupted run
+        ok, text = self._call("redirect.addMaterialServer", material_server(name, target.url))
         if not ok:
-            raise RpsError("redirect.addMaterialServer %s: %s" % (target.server_name, text))
+            return text
+        ok, text = self._call("redirect.registerDevice", mac.upper(), name)
+        if not ok:
+            self._delete_server(name)
+            return text
+        return None
 
     def register(self, macs, target, found):
-        self._ensure_server(target)
         errors = {}
-        new = [m for m in macs if found[m].state != "ours"]
-        if new:
-            ok, _text = self._call("redirect.registerDevices", target.server_name, [m.upper() for m in new])
-            if not ok:  # the batch names no MAC: ask one by one to say which failed and why
-                for mac in new:
-                    ok, text = self._call("redirect.registerDevice", mac.upper(), target.server_name)
-                    if not ok:
-                        errors[mac] = text
-        for mac in (m for m in macs if found[m].state == "ours"):
-            ok, text = self._call("redirect.editDevice", mac.upper(), target.server_name)
-            if not ok:
-                errors[mac] = text
+        for mac in macs:
+            problem = self._release(mac, found[mac].message) if found[mac].state == "ours" else None
+            problem = problem or self._point(mac, target)
+            if problem:
+                errors[mac] = problem
         return errors
 
     def unregister(self, macs, found):
         errors = {}
-        ok, _text = self._call("redirect.deRegisterDevices", [m.upper() for m in macs])
-        if not ok:
-            for mac in macs:
-                ok, text = self._call("redirect.deRegisterDevice", mac.upper())
-                if not ok and "device_not_exist" not in text:
-                    errors[mac] = text
+        for mac in macs:
+            problem = self._release(mac, found[mac].message)
+            if problem:
+                errors[mac] = problem
         return errors

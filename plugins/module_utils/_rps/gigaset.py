@@ -3,15 +3,22 @@
 """Gigaset redirect server, XML-RPC (docs/rps.md, "Gigaset").
 
 Devices are named by their MAC-ID: the MAC and the 4-character code printed on
-the label (XXXXXXXXXXXX-XXXX), which proves the device is in hand. The URL is
-kept per device; changing it means deregister, then register.
+the label (XXXXXXXXXXXX-XXXX); the device option `pin` carries the code. The URL
+is kept per device; changing it means deregister, then register. checkDevice says
+whether a device is ours but no public source shows it telling the URL, so a MAC
+that is ours is registered again on every run with state present.
 """
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.pbxops.autoprov.plugins.module_utils._rps import xmlrpc as rpc
-from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.base import Client, Found, RpsError, absent
-from ansible_collections.pbxops.autoprov.plugins.module_utils._urls import split_credentials, with_credentials
+from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.base import Client, Found, RpsError, absent, server_prefix
+from ansible_collections.pbxops.autoprov.plugins.module_utils._urls import with_credentials
+
+CODE = re.compile(r"^[0-9A-Z]{4}$")  # the code after the MAC (falconieri providerDispatch.go)
+URL_NOT_SHOWN = "Gigaset shows that the MAC is in this account but not its URL: registered again with the URL"
 
 
 class GigasetClient(Client):
@@ -21,6 +28,13 @@ class GigasetClient(Client):
     device_fields_required = ("pin",)
     device_fields_help = "pin: the 4-character code printed after the MAC on the label (MAC-ID XXXXXXXXXXXX-XXXX)"
     url_credentials = "url"
+
+    @classmethod
+    def device_problems(cls, device):
+        code = str(device.get("pin") or "").strip().upper()
+        if code and not CODE.match(code):
+            return ["pin: the code after the MAC on the label is 4 letters or digits (MAC-ID XXXXXXXXXXXX-XXXX)"]
+        return []
 
     def _call(self, method, *params):
         result = rpc.call(self.http, self.api_url, method, params, (self.credentials["username"], self.credentials["password"]))
@@ -33,37 +47,41 @@ class GigasetClient(Client):
         found = {}
         for mac in macs:
             ok, answer = self._call("autoprov.checkDevice", self.mac_id(mac))
-            if ok and isinstance(answer, dict):
-                url, username, password = split_credentials(answer.get("url"))
-                found[mac] = Found("ours", url=url, username=username, password=password, message=answer.get("provider"))
-            elif str(answer).startswith("mac_not_found:"):
+            text = str(answer)
+            if ok:
+                found[mac] = Found("ours", message=URL_NOT_SHOWN)
+            elif text.startswith("mac_not_found:"):
                 found[mac] = absent()
-            elif str(answer).startswith("mac_already_in_use:"):
-                found[mac] = Found("foreign", message=answer)
-            elif str(answer).startswith(("mac_invalid:", "mac_not_exist:")):
-                found[mac] = Found("invalid", message=answer)
+            elif text.startswith("mac_already_in_use:"):
+                found[mac] = Found("foreign", message=text)
+            elif text.startswith(("mac_invalid:", "mac_not_exist:")):
+                found[mac] = Found("invalid", message=text)
             else:
-                raise RpsError("autoprov.checkDevice %s: %r" % (mac, answer))
+                raise RpsError("autoprov.checkDevice %s: %r" % (mac, text[:200]))
         return found
+
+    def _deregister(self, mac):
+        """None when the MAC is no longer in this account, else Gigaset's words."""
+        ok, text = self._call("autoprov.deregisterDevice", self.mac_id(mac))
+        return None if ok or str(text).startswith("mac_not_found:") else str(text)
 
     def register(self, macs, target, found):
         errors = {}
         url = with_credentials(target.url, target.username, target.password)
+        provider = server_prefix(target.server_name)  # a fixed name, as every public client sends
         for mac in macs:
-            if found[mac].state == "ours":
-                ok, text = self._call("autoprov.deregisterDevice", self.mac_id(mac))
-                if not ok and not str(text).startswith("mac_not_found:"):
-                    errors[mac] = text
-                    continue
-            ok, text = self._call("autoprov.registerDevice", self.mac_id(mac), url, target.server_name)
-            if not ok:
-                errors[mac] = text
+            problem = self._deregister(mac) if found[mac].state == "ours" else None
+            if not problem:
+                ok, text = self._call("autoprov.registerDevice", self.mac_id(mac), url, provider)
+                problem = None if ok else str(text)
+            if problem:
+                errors[mac] = problem
         return errors
 
     def unregister(self, macs, found):
         errors = {}
         for mac in macs:
-            ok, text = self._call("autoprov.deregisterDevice", self.mac_id(mac))
-            if not ok and not str(text).startswith("mac_not_found:"):
-                errors[mac] = text
+            problem = self._deregister(mac)
+            if problem:
+                errors[mac] = problem
         return errors

@@ -39,6 +39,18 @@ MODELS: a list of (model, kind, lines, keys, extra) rows; extra holds
   kind: phone, dect (a DECT base: lines are its SIP accounts), ata (FXS ports),
   fxs (FXS gateway).
 
+Hooks (optional functions of a vendor file; the renderer calls them for each device):
+  lint(device, settings, model, tz)     -> [(field, message)]: values the firmware would
+                  reject; field is a device field ("keys[2].index", "lines[0].label") or a
+                  setting ("timezone", "resync_interval"); any problem stops the run before
+                  a file is written (host, MAC, field and message are reported)
+  context(device, settings, model, tz)  -> {name: value}: values the vendor's templates
+                  need that Python computes better than Jinja (a time-zone code, say);
+                  templates see them as derived.<name>
+  device is the validated record (mac, model, kind, lines, keys, vars...), settings the
+  PBX's settings with the device's vars applied, model the catalog Model, tz the
+  time zone as _render/timezone.describe() gives it.
+
 PROBE (pnp_probe only: how a booting phone of the vendor announces itself):
   uri_user        user part of the SUBSCRIBE's Request-URI, From and To; {mac}/{MAC}
                   bare lower/upper case (the spellings seen in the field differ by vendor)

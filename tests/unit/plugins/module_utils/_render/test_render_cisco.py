@@ -47,7 +47,7 @@ def test_device_profile(cp8841):
     assert v["Daylight_Saving_Time_Rule"] == "start=3/8/7/2;end=11/1/7/2;save=1"
     assert v["Admin_Password"] == ADMIN_PASSWORD
     assert v["Profile_Rule"] == "[--uid prov --pwd %s]http://192.0.2.10:8080/p/Zt4token/$MA.xml" % PROVISIONING_PASSWORD
-    assert v["Resync_Periodic"] == "43200" and v["VLAN_ID"] == "42" and v["Upgrade_Rule"] == "http://192.0.2.10/fw/firmware.bin"
+    assert v["Resync_Periodic"] == "43200" and v["VLAN_ID"] == "42" and v["Upgrade_Rule"] == "http://192.0.2.10/fw/8841.img"
 
 
 def test_user_agent():

@@ -49,7 +49,7 @@ def test_accounts_keys_and_settings(x4u):
     assert root.findtext("ap/FlashServerIP") == "http://192.0.2.10:8080/p/Zt4token/"
     assert root.findtext("ap/FlashInterval") == "12"
     assert root.findtext("qos/VLANID") == "42"
-    assert root.findtext("fwCheck/UpgradeServer1") == "http://192.0.2.10/fw/firmware.bin"
+    assert root.findtext("fwCheck/UpgradeServer1") == "http://192.0.2.10/fw/"
 
 
 def test_unsupported_key_type_is_an_error_naming_device_and_key():

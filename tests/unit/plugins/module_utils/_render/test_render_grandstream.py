@@ -40,7 +40,7 @@ def test_device_settings(grp2614):
     assert p["P30"] == "ntp.example.net" and p["P64"] == "CET-1CEST,M3.5.0,M10.5.0/3"
     assert p["P1362"] == "de" and p["P51"] == "42"
     assert (p["P212"], p["P237"], p["P193"]) == ("1", "192.0.2.10:8080/p/Zt4token/", "720")
-    assert p["P192"] == "192.0.2.10/fw/firmware.bin"
+    assert p["P192"] == "192.0.2.10/fw"
 
 
 def test_ht802_second_port_has_its_own_values():

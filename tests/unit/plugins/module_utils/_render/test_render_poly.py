@@ -53,7 +53,8 @@ def test_master_files_name_the_config_files(vvx450):
     for name in ("000000000000.cfg", "0004f2e2e753.cfg"):
         root = xml_root(files[name].content, "APPLICATION")
         assert root.get("CONFIG_FILES") == "[PHONE_MAC_ADDRESS]-autoprov.cfg, autoprov-site.cfg"
-        assert root.get("APP_FILE_PATH") == "http://192.0.2.10/fw/firmware.bin"
+        # The model-wide file names no image; the phone's own file names its model's.
+        assert root.get("APP_FILE_PATH") == ("" if name.startswith("0000") else "http://192.0.2.10/fw/VVX450.img")
         assert_no_secrets(files[name].content, secrets)
 
 

@@ -85,7 +85,7 @@ def test_model_file_has_settings_and_no_secret(t46s):
     assert values["local_time.start_time"] == "3/2/7/2" and values["local_time.end_time"] == "11/1/7/2"
     assert values["lang.gui"] == "French"
     assert values["static.network.vlan.internet_port_vid"] == "42"
-    assert values["static.firmware.url"] == "http://192.0.2.10/fw/firmware.bin"
+    assert values["static.firmware.url"] == "http://192.0.2.10/fw/T46S.img"
 
 
 @pytest.mark.parametrize(

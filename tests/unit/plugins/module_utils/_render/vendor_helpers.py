@@ -14,6 +14,7 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils._render import ren
 TEMPLATES = Path(__file__).resolve().parents[5] / "templates"
 
 ADMIN_PASSWORD = "Adm1n-s3cret"
+FIRMWARE = {m.name: {"url": "http://192.0.2.10/fw/%s.img" % m.name, "version": "1.0", "file": "%s.img" % m.name} for m in _catalog.MODELS}
 PROVISIONING_PASSWORD = "Pr0v-s3cret"
 
 
@@ -30,7 +31,9 @@ def settings(**overrides):
         language="de",
         admin_password=ADMIN_PASSWORD,
         resync_interval=720,
-        firmware_url="http://192.0.2.10/fw/firmware.bin",
+        firmware_url=None,
+        # One image per catalog model, as _render/firmware.resolve() gives them.
+        firmware=FIRMWARE,
         vlan=42,
         codecs=["G722", "PCMA", "PCMU"],
         voicemail="*97",

@@ -149,7 +149,7 @@ def test_file_urls():
 @pytest.mark.parametrize("vendor", pnp.vendors())
 def test_sample_model_is_in_the_catalog(vendor):
     """The probe's default model is one the catalog knows, so fetch finds the vendor's files."""
-    from ansible_collections.pbxops.autoprov.plugins.modules.pnp_probe import default_files
+    from ansible_collections.pbxops.autoprov.plugins.module_utils._modules.pnp_probe import default_files
 
     assert default_files(vendor, _catalog_data.PROBE[vendor]["model"], MAC), vendor
 
