@@ -391,21 +391,23 @@ def pnp_exchange(server, local_ip, macs, listen=8.0, vendor="yealink", port=5060
 
 
 def http_scan(host, port, paths, marker, headers=None):
-    """GET every path on one keep-alive connection; returns {path: status} of the answers whose body holds marker."""
+    """GET every path on one keep-alive connection (headers: {path: {name: value}});
+    returns ({path: status} of the answers whose body holds marker, {status: count})."""
     import http.client
 
-    leaked = {}
+    leaked, counts = {}, {}
     conn = http.client.HTTPConnection(host, port, timeout=10)
     for path in paths:
         try:
-            conn.request("GET", path, headers=headers or {})
+            conn.request("GET", path, headers=(headers or {}).get(path, {}))
             response = conn.getresponse()
             body = response.read()
         except (OSError, http.client.HTTPException):
             conn.close()
             conn = http.client.HTTPConnection(host, port, timeout=10)
             continue
+        counts[response.status] = counts.get(response.status, 0) + 1
         if marker.encode() in body:
             leaked[path] = response.status
     conn.close()
-    return leaked
+    return leaked, counts
