@@ -52,7 +52,8 @@ class FileAccess:
         self.allow = Networks(config.allow, empty_means_all=True)
         self.lockout = _lockout(config.lockout)
         self.tftp_lockout = _lockout(config.lockout)  # TFTP is UDP: its misses may be spoofed, they lock TFTP only
-        self.device_lock = DeviceLock(config.lockout["device_failures"], config.lockout["window"], config.lockout["duration"])
+        limits = config.lockout
+        self.device_lock = DeviceLock(limits["device_failures"], limits["window"], limits["duration"], limits["max_duration"])
         self.bindings = bindings if bindings is not None else Bindings(config.bindings, log)
         self.auth = config.auth
         self.authenticator = Authenticator(config.auth.realm, basic_over_http=config.auth.basic_over_http) if config.auth else None
@@ -90,7 +91,7 @@ class FileAccess:
         if self.lockout.failure(source, now):
             self.log.event("warning", "lockout", src=source, cause="auth_failures", seconds=self.lockout.seconds_left(source, now))
         if mac is not None and mac in self.manifests.get().devices and self.device_lock.failure(mac, now):
-            self.log.event("warning", "device_locked", mac=mac, seconds=self.config.lockout["duration"])
+            self.log.event("warning", "device_locked", mac=mac, seconds=self.device_lock.seconds_left(mac, now))
 
     def _serving(self, now):
         """True while the root is readable and holds a valid manifest; notes outages and what they caused."""

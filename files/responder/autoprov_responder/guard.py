@@ -60,7 +60,7 @@ class Lockout:
         self._missed = {}  # source -> {path: time}
         self._failed = {}  # source -> [times]
         self._locked = {}  # source -> (until, cause, since)
-        self._strikes = {}  # source -> (lockouts in a row, time of the last)
+        self._strikes = {}  # source -> (lockouts in a row, when the last one ends)
 
     def is_locked(self, source, now):
         lock = self._locked.get(source)
@@ -106,10 +106,10 @@ class Lockout:
             self._missed.clear()
 
     def _lock(self, source, now, cause):
-        count, last = self._strikes.get(source, (0, now))
-        count = count + 1 if now - last < self.max_duration else 1
-        self._strikes[source] = (count, now)
-        seconds = min(self.duration * 2 ** (count - 1), self.max_duration)
+        count, last_end = self._strikes.get(source, (0, now))
+        count = count + 1 if now - last_end < self.max_duration else 1  # a day's quiet after a lockout forgives
+        seconds = min(self.duration * 2 ** min(count - 1, 32), self.max_duration)
+        self._strikes[source] = (count, now + seconds)
         self._locked[source] = (now + seconds, cause, now)
         self._missed.pop(source, None)
         self._failed.pop(source, None)
@@ -131,39 +131,26 @@ class Lockout:
 
 class DeviceLock:
     """Wrong credentials for one device's files, from any source: `failures` within `window`
-    seconds lock that device's files for `duration` seconds against every source but the one it
-    is bound to (guessing spread over many addresses; the phone itself keeps its files).
-    Only MACs of the manifest are tracked, so the table is as large as the fleet at most."""
+    seconds lock that device's files against every source but the one it is bound to (guessing
+    spread over many addresses; the phone itself keeps its files), with the same doubling as
+    Lockout. Only MACs of the manifest are tracked, so the table is as large as the fleet at most."""
 
-    def __init__(self, failures, window, duration):
-        self.failures, self.window, self.duration = failures, window, duration
-        self._failed = {}  # mac -> [times]
-        self._locked = {}  # mac -> until
+    def __init__(self, failures, window, duration, max_duration=86400):
+        self._lock = Lockout(1 << 30, window, duration, auth_failures=failures, max_duration=max_duration)
 
     def is_locked(self, mac, now):
-        until = self._locked.get(mac)
-        if until is None:
-            return False
-        if now < until:
-            return True
-        del self._locked[mac]
-        return False
+        return self._lock.is_locked(mac, now)
 
     def failure(self, mac, now):
         """Count one; True when this failure locks the device."""
-        failed = self._failed.setdefault(mac, [])
-        horizon = now - self.window
-        failed[:] = [t for t in failed if t >= horizon]
-        failed.append(now)
-        if len(failed) < self.failures:
-            return False
-        self._locked[mac] = now + self.duration
-        del self._failed[mac]
-        return True
+        return self._lock.failure(mac, now)
+
+    def seconds_left(self, mac, now):
+        return self._lock.seconds_left(mac, now)
 
     def forget(self, known):
         """Drop MACs no longer in the manifest."""
-        for table in (self._failed, self._locked):
+        for table in (self._lock._failed, self._lock._locked, self._lock._strikes):
             for mac in [m for m in table if m not in known]:
                 del table[mac]
 

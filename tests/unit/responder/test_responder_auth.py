@@ -94,3 +94,27 @@ def test_challenges_offer_sha256_md5_and_basic():
     values = auth.Authenticator("autoprov").challenges()
     assert [v.split()[0] for v in values] == ["Digest", "Digest", "Basic"]
     assert "algorithm=SHA-256" in values[0] and "algorithm=MD5" in values[1] and all('realm="autoprov"' in v for v in values)
+
+
+def test_a_digest_answer_is_never_replayable_while_its_nonce_is_valid():
+    """Before: the count of a nonce was forgotten once 10,000 others were used, and it could be replayed.
+    Now counts are kept until the nonce expires; past max_tracked live nonces, new ones are answered stale."""
+    now = [1000000.0]
+    a = auth.Authenticator("autoprov", nonce_ttl=300, clock=lambda: now[0], max_tracked=12000)
+
+    def fresh():
+        return a.challenges(source="192.0.2.7")[0].split('nonce="')[1].split('"')[0]
+
+    first = _digest(a, MUFASA, fresh(), uri="/p/a.cfg")
+    assert verdict(a, first, source="192.0.2.7") == auth.OK
+    assert verdict(a, first, source="192.0.2.8") == auth.FAILED  # a nonce is bound to the address it was issued to
+    for _unused in range(11000):
+        assert verdict(a, _digest(a, MUFASA, fresh(), uri="/p/a.cfg"), source="192.0.2.7") == auth.OK
+    assert verdict(a, first, source="192.0.2.7") == auth.FAILED  # still a replay
+    for _unused in range(1000):
+        verdict(a, _digest(a, MUFASA, fresh(), uri="/p/a.cfg"), source="192.0.2.7")
+    assert verdict(a, _digest(a, MUFASA, fresh(), uri="/p/a.cfg"), source="192.0.2.7") == auth.STALE  # full: ask again
+    assert verdict(a, first, source="192.0.2.7") == auth.FAILED
+    now[0] += 301  # all expired: their counts go with them, and room is made
+    assert verdict(a, first, source="192.0.2.7") == auth.STALE
+    assert verdict(a, _digest(a, MUFASA, fresh(), uri="/p/a.cfg"), source="192.0.2.7") == auth.OK
