@@ -10,7 +10,7 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _urls
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _mac, _urls
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
 from ansible_collections.pbxops.autoprov.plugins.module_utils._files.sync import MANIFEST
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render import firmware as _firmware
@@ -73,8 +73,11 @@ class ActionModule(ActionBase):
             return _fail(self._summary(host, errors), errors=errors)
 
         manifest = self._manifest(host, settings, devices, files)
+        reopen, errors = self._reopen(host, args["reopen"], manifest["devices"])
+        if errors:
+            return _fail(self._summary(host, errors), errors=errors)
         want_diff = bool(self._task.diff)
-        sync = dict(phase="plan", wanted={n: f.sha256 for n, f in files.items()}, manifest=manifest, want_old=want_diff)
+        sync = dict(phase="plan", wanted={n: f.sha256 for n, f in files.items()}, manifest=manifest, want_old=want_diff, reopen=reopen)
         common = dict(dest=args["dest"], prune=args["prune"], owner=args["owner"], group=args["group"], mode=args["mode"])
         planned = self._execute_module(MODULE, module_args=dict(common, sync=sync), task_vars=task_vars)
         if planned.get("failed"):
@@ -96,7 +99,9 @@ class ActionModule(ActionBase):
         if want_diff and plan["changed"]:
             result["diff"] = self._diff(files, plan, secrets)
         if plan["changed"] and not self._task.check_mode:
-            sync = dict(phase="apply", manifest=manifest, fix_attrs=plan["fix_attrs"], remove=plan["remove"], foreign=plan["foreign"])
+            sync = dict(
+                phase="apply", manifest=manifest, fix_attrs=plan["fix_attrs"], remove=plan["remove"], foreign=plan["foreign"], reopen=reopen
+            )
             contents = {name: files[name].content for name in plan["write"]}
             applied = self._execute_module(MODULE, module_args=dict(common, sync=sync, contents=contents), task_vars=task_vars)
             if applied.get("failed"):
@@ -120,6 +125,21 @@ class ActionModule(ActionBase):
         if args["resync_interval"] < 0:
             errors.append("%s: resync_interval: %r; minutes, 0 to disable" % (host, args["resync_interval"]))
         return errors
+
+    @staticmethod
+    def _reopen(host, macs, known):
+        """The MACs of `reopen`, normalised; errors for what is no MAC or no device of this PBX."""
+        reopen, errors = [], []
+        for value in macs:
+            try:
+                mac = _mac.normalize(value)
+            except _mac.MacError as exc:
+                errors.append("%s: reopen: %s" % (host, exc))
+                continue
+            if mac not in known:
+                errors.append("%s: reopen: %s is not a device of this PBX (autoprov_devices)" % (host, mac))
+            reopen.append(mac)
+        return reopen, errors
 
     @staticmethod
     def _fleet(task_vars):

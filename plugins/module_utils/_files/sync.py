@@ -72,24 +72,25 @@ def _canonical(manifest):
     return json.dumps(manifest, sort_keys=True, separators=(",", ":"))
 
 
-def stamp_windows(manifest, old_manifest, written, now):
+def stamp_windows(manifest, old_manifest, written, now, reopen=()):
     """The manifest with each device's provisioning `window` (docs/responder.md, "Provisioning window").
 
     A device new to the manifest, or one whose files this run writes, gets a window opened now:
     the responder hands its secret files to the first address that fetches them within the
-    window, and after that to that address only. Every other device keeps the window it had.
+    window, and after that to that address only. Devices in `reopen` get a new window too; every
+    other device keeps the window it had.
     """
     old_devices = (old_manifest or {}).get("devices") or {}
     written = set(written)
     devices = {}
     for mac, device in (manifest.get("devices") or {}).items():
         old_window = (old_devices.get(mac) or {}).get("window")
-        keep = isinstance(old_window, (int, float)) and not written.intersection(device.get("files") or [])
+        keep = isinstance(old_window, (int, float)) and mac not in reopen and not written.intersection(device.get("files") or [])
         devices[mac] = dict(device, window=old_window if keep else round(now, 3))
     return dict(manifest, devices=devices)
 
 
-def plan(dest, wanted, manifest, prune, mode, owner, group, want_old):
+def plan(dest, wanted, manifest, prune, mode, owner, group, want_old, reopen=()):
     """What apply() would change. wanted: {name: sha256}; manifest: the one to write."""
     uid, gid = resolve_ids(owner, group)
     for name in wanted:
@@ -132,7 +133,7 @@ def plan(dest, wanted, manifest, prune, mode, owner, group, want_old):
                 result["old_vendor"][name] = old_manifest["files"][name].get("vendor")
                 if want_old:
                     result["old"][name] = _read_text(path, os.lstat(path))
-    stamped = stamp_windows(manifest, old_manifest, result["write"], time.time())
+    stamped = stamp_windows(manifest, old_manifest, result["write"], time.time(), reopen)
     result["manifest_changed"] = old_manifest is None or _canonical(old_manifest) != _canonical(stamped)
     result["changed"] = bool(
         result["write"] or result["fix_attrs"] or result["remove"] or result["manifest_changed"] or result["dest_missing"]
@@ -179,7 +180,7 @@ def _back_up(dest, foreign):
     return backups
 
 
-def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, group):
+def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, group, reopen=()):
     """Write contents {name: text}, fix attributes, then the manifest, then remove pruned files.
 
     The order is what keeps a crash (kill -9, power loss) from exposing anything
@@ -201,7 +202,7 @@ def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, gro
         _fileops.set_attrs(os.path.join(dest, name), mode, uid, gid)
     for directory in sorted(touched, key=len, reverse=True):
         _fileops.fsync_dir(directory)
-    manifest = stamp_windows(manifest, read_manifest(dest), contents, time.time())
+    manifest = stamp_windows(manifest, read_manifest(dest), contents, time.time(), reopen)
     _write_atomic(dest, MANIFEST, (json.dumps(manifest, sort_keys=True, indent=1) + "\n").encode("utf-8"), mode, uid, gid)
     emptied = set()
     for name in remove:

@@ -187,3 +187,15 @@ def test_rerun_keeps_the_window_and_is_unchanged(tmp_path):
     assert plan["changed"] and isinstance(window, float)
     again = fs.plan(str(dest), {"a.cfg": sha("A\n")}, with_device(files), True, MODE, None, None, False)
     assert not again["changed"]
+
+
+def test_reopen_opens_the_window_again(tmp_path):
+    dest = tmp_path / "root"
+    files = {"a.cfg": "A\n"}
+    fs.apply(str(dest), files, [], [], [], with_device(files), MODE, None, None)
+    before = json.loads((dest / fs.MANIFEST).read_text())["devices"]["001565aabb01"]["window"]
+    wanted = {"a.cfg": sha("A\n")}
+    plan = fs.plan(str(dest), wanted, with_device(files), True, MODE, None, None, False, reopen=["001565aabb01"])
+    assert plan["changed"] and plan["write"] == []  # only the manifest changes
+    fs.apply(str(dest), {}, [], [], [], with_device(files), MODE, None, None, reopen=["001565aabb01"])
+    assert json.loads((dest / fs.MANIFEST).read_text())["devices"]["001565aabb01"]["window"] > before
