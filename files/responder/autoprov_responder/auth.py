@@ -30,8 +30,8 @@ _DEVICE_PASSWORD_LABEL = b"pbxops.autoprov device password\0"
 def device_password(key, mac):
     """A device's own HTTP password: HMAC-SHA256(device_key, label + MAC), 24 hex digits (96 bits).
 
-    The controller derives the same (plugins/module_utils/_urls.py, device_credentials) and
-    writes it into that device's files and its PnP NOTIFY URL; tests check both agree.
+    Handed out only in that device's PnP NOTIFY URL (pnp.PnpService.device_url). The device
+    files and RPS records still carry the PBX-wide pair: the controller does not derive it yet.
     """
     digest = hmac.new(key.encode("utf-8"), _DEVICE_PASSWORD_LABEL + mac.encode("ascii"), hashlib.sha256).hexdigest()
     return digest[:24]
