@@ -100,7 +100,7 @@ options:
   reopen:
     description:
       - MACs of devices of O(devices) whose provisioning window opens again now (docs/responder.md,
-        "Provisioning window"): the next address that fetches their secret files gets them and is bound
+        "Provisioning window"); the next address that fetches their secret files gets them and is bound
         to them. A device that is new or whose files change opens its window by itself; use this for a
         phone that was replaced or did not boot in time. Each run with a MAC here reports a change.
     type: list

@@ -58,7 +58,7 @@ def add_addresses(site, count=0):
 
 
 def reasons(site, expect):
-    return [r["reason"] for r in site.fetches(expect=lambda rows: expect(rows))]
+    return [r["reason"] for r in site.fetches(expect=expect)]
 
 
 # --- 1. fail closed ------------------------------------------------------------------------------
