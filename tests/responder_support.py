@@ -67,12 +67,14 @@ def user_agent(vendor, mac):
     return USER_AGENTS[vendor].format(mac=mac, colon=colon)
 
 
-def write_root(root, devices, shared=None, extra_files=None, provisioning_url=None):
+def write_root(root, devices, shared=None, extra_files=None, provisioning_url=None, public_dirs=(), window=None):
     """A config root as device_configs leaves it: files, then the manifest (written last, atomically).
 
-    devices: {mac: {"vendor", "model", "files": {name: (content, secret)}, optional "extensions"}}
-    shared: {name: (content, vendor)} files without a MAC; extra_files: {name: bytes} not in the manifest.
+    devices: {mac: {"vendor", "model", "files": {name: (content, secret)}, optional "extensions", "window"}}
+    shared: {name: (content, vendor)} files without a MAC; extra_files: {name: bytes} not in the manifest
+    (served only under public_dirs). window: when the devices' provisioning window opened (default: now).
     """
+    window = time.time() if window is None else window
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     files, device_entries = {}, {}
@@ -87,6 +89,7 @@ def write_root(root, devices, shared=None, extra_files=None, provisioning_url=No
             "model": device["model"],
             "files": sorted(device["files"]),
             "extensions": device.get("extensions", ["101"]),
+            "window": device.get("window", window),
         }
     for name, (content, vendor) in (shared or {}).items():
         data = content.encode() if isinstance(content, str) else content
@@ -96,8 +99,9 @@ def write_root(root, devices, shared=None, extra_files=None, provisioning_url=No
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(data)
     manifest = {
-        "format": 1,
+        "format": 2,
         "generator": "tests",
+        "public_dirs": list(public_dirs),
         "pbx": "pbx-test",
         "provisioning_url": provisioning_url,
         "files": files,
@@ -325,3 +329,85 @@ def run_sipp(netns, ns, local_ip, scenario, macs, workdir, port=5060, calls=None
     proc = netns.run(ns, cmd + list(extra), check=False, timeout=timeout + 20)
     log = (run / "log.txt").read_text() if (run / "log.txt").exists() else ""
     return proc.returncode, log
+
+
+def sip_subscribe(vendor, mac, local_ip, port, call_id, branch):
+    """The SUBSCRIBE of tests/integration/sipp/<vendor>.xml with sipp's keywords filled in (CRLF line ends)."""
+    import re
+
+    text = (SIPP_DIR / ("%s.xml" % vendor)).read_text()
+    body = re.search(r"<!\[CDATA\[(.*?)\]\]>", text, re.S).group(1)
+    values = {
+        "field0": mac.lower(),
+        "field1": mac.upper(),
+        "local_ip": local_ip,
+        "local_port": str(port),
+        "call_id": call_id,
+        "branch": branch,
+        "pid": "4242",
+        "call_number": "1",
+    }
+    lines = [re.sub(r"\[(\w+)\]", lambda m: values[m.group(1)], line.strip()) for line in body.strip("\n").splitlines()]
+    return ("\r\n".join(line for line in lines if line) + "\r\n\r\n").encode()
+
+
+def pnp_exchange(server, local_ip, macs, listen=8.0, vendor="yealink", port=5060, answer_notify=False):
+    """Send one SUBSCRIBE per MAC (unicast to server:5060) from local_ip:port and take in every datagram
+    for `listen` seconds without answering (a spoofed victim), or answering each NOTIFY with 200.
+
+    Returns {"sent": bytes sent, "received": bytes received, "replies": [first line, ...], "urls": [NOTIFY bodies]}.
+    """
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((local_ip, port))
+    sent = received = 0
+    replies, urls = [], []
+    for i, mac in enumerate(macs):
+        data = sip_subscribe(vendor, mac, local_ip, port, "amp-%d-%s@%s" % (i, mac, local_ip), "z9hG4bK-amp-%d" % i)
+        sent += sock.sendto(data, (server, 5060))
+    deadline = time.monotonic() + listen
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        sock.settimeout(left)
+        try:
+            data, peer = sock.recvfrom(65535)
+        except socket.timeout:
+            break
+        received += len(data)
+        head, _unused, body = data.partition(b"\r\n\r\n")
+        first = head.split(b"\r\n", 1)[0].decode("latin-1")
+        replies.append(first)
+        if first.startswith("NOTIFY"):
+            urls.append(body.decode("latin-1").strip())
+            if answer_notify:
+                lines = head.decode("latin-1").split("\r\n")
+                keep = [h for h in lines[1:] if h.split(":")[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+                sock.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n").encode(), peer)
+    sock.close()
+    return {"sent": sent, "received": received, "replies": replies, "urls": urls}
+
+
+def http_scan(host, port, paths, marker, headers=None):
+    """GET every path on one keep-alive connection (headers: {path: {name: value}});
+    returns ({path: status} of the answers whose body holds marker, {status: count})."""
+    import http.client
+
+    leaked, counts = {}, {}
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    for path in paths:
+        try:
+            conn.request("GET", path, headers=(headers or {}).get(path, {}))
+            response = conn.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection(host, port, timeout=10)
+            continue
+        counts[response.status] = counts.get(response.status, 0) + 1
+        if marker.encode() in body:
+            leaked[path] = response.status
+    conn.close()
+    return leaked, counts

@@ -10,7 +10,7 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _urls
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _mac, _urls
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
 from ansible_collections.pbxops.autoprov.plugins.module_utils._files.sync import MANIFEST
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render import firmware as _firmware
@@ -18,6 +18,7 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils._render import ren
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render.spec import ARGUMENT_SPEC, SETTINGS
 
 MODULE = "pbxops.autoprov.device_configs"
+PUBLIC_DIRS = ("firmware",)  # the config host serves firmware images there to anyone (firmware.default_base)
 BUILTIN_TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "..", "templates")
 _SPEC_WITHOUT_DEVICES = {k: v for k, v in ARGUMENT_SPEC.items() if k != "devices"}
 _URL = re.compile(r"^(https?|tftp|ftps?)://[^\s/]+(/\S*)?$", re.I)
@@ -95,8 +96,11 @@ class ActionModule(ActionBase):
     def _ship(self, host, args, task_vars, devices, files, secrets, settings, warnings):
         """Plan on the target, then (not in check mode) write what changed and prune."""
         manifest = self._manifest(host, settings, devices, files)
+        reopen, errors = self._reopen(host, args["reopen"], manifest["devices"])
+        if errors:
+            return _fail(self._summary(host, errors), errors=errors)
         want_diff = bool(self._task.diff)
-        sync = dict(phase="plan", wanted={n: f.sha256 for n, f in files.items()}, manifest=manifest, want_old=want_diff)
+        sync = dict(phase="plan", wanted={n: f.sha256 for n, f in files.items()}, manifest=manifest, want_old=want_diff, reopen=reopen)
         common = dict(dest=args["dest"], prune=args["prune"], owner=args["owner"], group=args["group"], mode=args["mode"])
         planned = self._execute_module(MODULE, module_args=dict(common, sync=sync), task_vars=task_vars)
         if planned.get("failed"):
@@ -118,7 +122,9 @@ class ActionModule(ActionBase):
         if want_diff and plan["changed"]:
             result["diff"] = self._diff(files, plan, secrets)
         if plan["changed"] and not self._task.check_mode:
-            sync = dict(phase="apply", manifest=manifest, fix_attrs=plan["fix_attrs"], remove=plan["remove"], foreign=plan["foreign"])
+            sync = dict(
+                phase="apply", manifest=manifest, fix_attrs=plan["fix_attrs"], remove=plan["remove"], foreign=plan["foreign"], reopen=reopen
+            )
             contents = {name: files[name].content for name in plan["write"]}
             applied = self._execute_module(MODULE, module_args=dict(common, sync=sync, contents=contents), task_vars=task_vars)
             if applied.get("failed"):
@@ -142,6 +148,21 @@ class ActionModule(ActionBase):
         if args["resync_interval"] < 0:
             errors.append("%s: resync_interval: %r; minutes, 0 to disable" % (host, args["resync_interval"]))
         return errors
+
+    @staticmethod
+    def _reopen(host, macs, known):
+        """The MACs of `reopen`, normalised; errors for what is no MAC or no device of this PBX."""
+        reopen, errors = [], []
+        for value in macs:
+            try:
+                mac = _mac.normalize(value)
+            except _mac.MacError as exc:
+                errors.append("%s: reopen: %s" % (host, exc))
+                continue
+            if mac not in known:
+                errors.append("%s: reopen: %s is not a device of this PBX (autoprov_devices)" % (host, mac))
+            reopen.append(mac)
+        return reopen, errors
 
     @staticmethod
     def _fleet(task_vars):
@@ -171,10 +192,11 @@ class ActionModule(ActionBase):
             if rendered.mac:
                 owned.setdefault(rendered.mac, []).append(name)
         return {
-            "format": 1,
+            "format": 2,
             "generator": MODULE,
             "pbx": host,
             "provisioning_url": settings["server_url"],
+            "public_dirs": list(PUBLIC_DIRS),
             "files": {name: f.manifest_entry() for name, f in sorted(files.items())},
             "devices": {
                 d["mac"]: {

@@ -18,7 +18,7 @@ SCHEMA_VERSIONS = (1,)
 MANIFEST = ".autoprov-manifest.json"
 # Where the responder role writes the responder's configuration (roles/responder: autoprov_responder_config_dir).
 RESPONDER_CONFIG = "/etc/autoprov-responder/responder.json"
-MANIFEST_FORMATS = (1,)
+MANIFEST_FORMATS = (1, 2)
 
 
 def argument_spec():

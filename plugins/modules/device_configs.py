@@ -96,6 +96,15 @@ options:
     description: Remove files this module wrote earlier for devices that are no longer in O(devices).
     type: bool
     default: true
+  reopen:
+    description:
+      - MACs of devices of O(devices) whose provisioning window opens again now (docs/responder.md,
+        "Provisioning window"); the next address that fetches their secret files gets them and is bound
+        to them. A device that is new or whose files change opens its window by itself; use this for a
+        phone that was replaced or did not boot in time. Each run with a MAC here reports a change.
+    type: list
+    elements: str
+    default: []
   owner:
     description: Owner of the written files (name or uid). Default is the connecting user.
     type: str
@@ -280,7 +289,15 @@ def main():
     try:
         if sync["phase"] == "plan":
             result = _filesync.plan(
-                dest, sync["wanted"], sync["manifest"], module.params["prune"], mode, owner, group, sync.get("want_old", False)
+                dest,
+                sync["wanted"],
+                sync["manifest"],
+                module.params["prune"],
+                mode,
+                owner,
+                group,
+                sync.get("want_old", False),
+                reopen=sync.get("reopen", ()),
             )
             module.exit_json(changed=result["changed"], plan=result)
         if module.check_mode:
@@ -295,6 +312,7 @@ def main():
             mode,
             owner,
             group,
+            reopen=sync.get("reopen", ()),
         )
         module.exit_json(changed=True, backups=backups)
     except _filesync.SyncError as exc:

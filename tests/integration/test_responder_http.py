@@ -20,6 +20,7 @@ TOKEN = "/p/Zt4tok/"
 BASE = "http://%s:8080%s" % (SERVER, TOKEN)
 PASSWORD, GS_PASSWORD, SIP_SECRET = "Pr0v-S3cret!", "GsPass-1", "sip-line-secret-4711"
 YEALINK, GRANDSTREAM = "001565aabb01", "000b82aabb03"
+UNLISTED = "001565aabb77.cfg"
 TESTS = Path(__file__).resolve().parent.parent
 
 
@@ -49,7 +50,13 @@ class Site:
             self.root,
             self.devices,
             shared={"y000000000066.cfg": ("#!version:1.0.0.1\n", "yealink")},
-            extra_files={"sub/dir/file.txt": b"nested\n", "firmware/big.bin": os.urandom(3 << 20), ".hidden": b"HIDDEN\n"},
+            extra_files={
+                "sub/dir/file.txt": b"nested\n",
+                "firmware/big.bin": os.urandom(3 << 20),
+                ".hidden": b"HIDDEN\n",
+                UNLISTED: ("account.1.password = %s\n" % SIP_SECRET).encode(),  # a file the manifest does not (yet) list
+            },
+            public_dirs=("sub", "firmware"),
         )
         (self.root / "escape.cfg").symlink_to(tmp_path / "outside.txt")
         (self.root / "alias.cfg").symlink_to(self.root / (YEALINK + ".boot"))
@@ -64,7 +71,7 @@ class Site:
             "http_listen": ["%s:8080" % SERVER],
             "auth": {"username": "prov", "password": PASSWORD, "per_device": {GRANDSTREAM: {"username": "gs", "password": GS_PASSWORD}}},
             "allow": ["10.99.32.0/24"],
-            "lockout": {"misses": 1000, "window": 60, "duration": 30},
+            "lockout": {"misses": 1000, "auth_failures": 1000, "device_failures": 1000, "window": 60, "duration": 30},
         }
         config.update(settings)
         self.responder = ResponderProcess(self.netns, self.srv, self.tmp / "run", config, python=sys.executable)
@@ -212,11 +219,18 @@ def test_traversal_tricks_refused(site):
     for path in ("../outside.txt", "%2e%2e/outside.txt", "..%2F..%2Foutside.txt"):
         status, _unused, body = site.curl(BASE + path, "--path-as-is")
         assert status in (400, 404) and b"OUTSIDE" not in body, path
-    # what is inside the root is served: a nested file, a symlink that stays inside
+    # inside the root, a file under a public_dirs entry is served; one the manifest does not list is not,
+    # even a symlink to a listed file, even with the right credentials and User-Agent (fail closed)
     assert site.curl(BASE + "sub/dir/file.txt")[2] == b"nested\n"
-    assert site.curl(BASE + "alias.cfg")[0] == 200
-    rows = site.fetches(expect=lambda rows: len(rows) >= len(TRAVERSALS) + 5)
+    assert site.curl(BASE + "alias.cfg")[0] == 404
+    status, _unused, body = site.curl(BASE + UNLISTED, "-A", user_agent("yealink", "001565aabb77"), "-u", "prov:" + PASSWORD)
+    assert status == 404 and SIP_SECRET.encode() not in body
+    rows = site.fetches(expect=lambda rows: any(r["path"].endswith(UNLISTED) for r in rows))
     assert sum(r["reason"] == "bad_path" for r in rows) >= 12
+    assert [(r["path"], r["reason"]) for r in rows if r["path"].endswith(("alias.cfg", UNLISTED))] == [
+        ("alias.cfg", "not_listed"),
+        (UNLISTED, "not_listed"),
+    ]
 
 
 def test_conditional_get_and_manifest_reload(site):

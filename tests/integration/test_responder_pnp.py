@@ -50,7 +50,7 @@ class Site:
             "sip_listen": ["0.0.0.0:5060"],
             "interfaces": [self.srv_if],
             "http_listen": ["%s:8080" % SERVER],
-            "pnp_rate": {"per_source": 1000, "window": 10},
+            "pnp_rate": {"per_source": 1000, "notify": 1000, "window": 10},
         }
         config.update(settings)
         if self.responder:

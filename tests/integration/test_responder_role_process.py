@@ -107,7 +107,7 @@ def test_process_mode_without_root(workdir, tmp_path):
     status = Path("/proc/%d/status" % pid).read_text()
     assert "Uid:\t%d" % NOBODY in status  # runs as the connecting user, not root
     assert "autoprov_responder" in Path("/proc/%d/cmdline" % pid).read_text()
-    assert http_status() == "404"  # listening; the config root is empty
+    assert http_status() == "503"  # listening; the config root has no manifest yet, so nothing is served
     assert "skip_reason" in first.task(ROLE + "Restart the responder process")["result"], "a fresh start needs no restart"
 
     second = converge()
@@ -137,7 +137,7 @@ def test_process_mode_without_root(workdir, tmp_path):
     assert third.task(INSTALL)["result"]["written"] == [str(workdir / "etc" / "responder.json")]
     assert running_pid() not in (None, pid)
     assert not alive(pid)
-    assert http_status() == "404"
+    assert http_status() == "503"
 
     # A configuration the responder rejects is not installed, and the running one stays.
     bad = converge(autoprov_responder_log_level="debug", autoprov_responder_extra_config={"lockout": {"misses": -1}})
@@ -145,7 +145,7 @@ def test_process_mode_without_root(workdir, tmp_path):
     refused = bad.task(INSTALL)["result"]
     assert refused["msg"].startswith("%s: refused by its check (exit 2), left as it was: " % (workdir / "etc" / "responder.json"))
     assert "lockout.misses" in refused["msg"], refused["msg"]
-    assert http_status() == "404"
+    assert http_status() == "503"
 
     stopped = converge(autoprov_responder_log_level="debug", autoprov_responder_state="stopped")
     assert stopped.rc == 0, stopped.output

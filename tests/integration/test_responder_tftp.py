@@ -32,6 +32,7 @@ def site(netns, tmp_path):
         {YEALINK: {"vendor": "yealink", "model": "T46S", "files": {YEALINK + ".cfg": ("account.1.password = tftp-secret\n", True)}}},
         shared={"y000000000066.cfg": (SHARED, "yealink"), "lines.txt": ("one\ntwo\r\n", "yealink")},
         extra_files={"fw/T46S.rom": FIRMWARE},
+        public_dirs=("fw",),
     )
     (tmp_path / "outside.txt").write_text("OUTSIDE\n")
     started = []

@@ -16,6 +16,7 @@ import ssl
 from urllib.parse import unquote, urlsplit
 
 from . import manifest
+from .auth import device_password
 
 MAC_RE = re.compile(r"^[0-9a-f]{12}$")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -30,8 +31,10 @@ _HTTP_LIMITS = {
     "reserve": 64,
     "stall_timeout": 20,
 }
-_LOCKOUT = {"misses": 10, "window": 300, "duration": 900}
-_PNP_RATE = {"per_source": 20, "window": 10}
+_LOCKOUT = {"misses": 10, "auth_failures": 5, "device_failures": 20, "window": 300, "duration": 900, "max_duration": 86400}
+_PNP_RATE = {"per_source": 20, "window": 10, "unknown": 10, "block": 300, "notify": 5, "amplification": 3}
+_PROVISIONING_WINDOW = 86400
+_DEVICE_KEY_MIN = 16
 KNOWN_KEYS = {
     "root",
     "url",
@@ -50,6 +53,7 @@ KNOWN_KEYS = {
     "lockout",
     "pnp_rate",
     "tftp_secret_allow",
+    "provisioning_window",
     "retention_days",
     "http_limits",
     "log_level",
@@ -74,14 +78,44 @@ class Credentials:
 
 
 class AuthConfig:
-    def __init__(self, realm, scope, default, per_device):
+    """Who may authenticate: the PBX-wide pair, per-device pairs (listed, or derived from device_key)."""
+
+    SHARED, DEVICE = "shared", "device"
+
+    def __init__(self, realm, scope, default, per_device, device_key=None, basic_over_http=True):
         self.realm = realm
         self.scope = scope  # "secret" or "all"
         self.default = default  # Credentials or None
         self.per_device = per_device  # mac -> Credentials
+        self.device_key = device_key
+        self.basic_over_http = basic_over_http
+        self._per_device_users = {c.username: mac for mac, c in per_device.items()}
 
-    def credentials_for(self, mac):
-        return self.per_device.get(mac) or self.default
+    def device_credentials(self, mac):
+        """The device's own pair (listed in per_device, else derived from device_key), or None."""
+        listed = self.per_device.get(mac)
+        if listed is not None:
+            return listed
+        if self.device_key and mac:
+            return Credentials(mac, device_password(self.device_key, mac))
+        return None
+
+    def identify(self, username, file_mac):
+        """(kind, mac, Credentials) that `username` may prove for a file of `file_mac` (None: no device's), or None.
+
+        A device's pair is good for its own files and for files of no device; the PBX-wide
+        pair for every file except those of devices with a listed per_device pair.
+        """
+        mac = self._per_device_users.get(username)
+        if mac is None and self.device_key and MAC_RE.match(username or ""):
+            mac = username
+        if mac is not None:
+            if file_mac not in (None, mac):
+                return None
+            return self.DEVICE, mac, self.device_credentials(mac)
+        if self.default is not None and username == self.default.username and file_mac not in self.per_device:
+            return self.SHARED, None, self.default
+        return None
 
 
 class Config:
@@ -189,11 +223,11 @@ def _auth(value, problems):
     if value is None:
         return None
     if not isinstance(value, dict):
-        problems.append('auth: must be an object {"username", "password", "realm", "scope", "per_device"} or null')
+        problems.append('auth: must be an object {"username", "password", "realm", "scope", "per_device", "device_key"} or null')
         return None
     for name in value:
-        if name not in ("username", "password", "realm", "scope", "per_device"):
-            problems.append("auth.%s: unknown key; valid keys: username, password, realm, scope, per_device" % name)
+        if name not in _AUTH_KEYS:
+            problems.append("auth.%s: unknown key; valid keys: %s" % (name, ", ".join(_AUTH_KEYS)))
     realm = value.get("realm", "autoprov")
     if not isinstance(realm, str) or not realm or '"' in realm or "\\" in realm:
         problems.append("auth.realm: must be a non-empty string without quotes or backslashes")
@@ -216,9 +250,25 @@ def _auth(value, problems):
         creds = _credentials(pair if isinstance(pair, dict) else {}, "auth.per_device.%s" % norm, problems)
         if creds:
             per_device[norm] = creds
-    if default is None and not per_device:
-        problems.append("auth: needs username and password (or per_device credentials)")
-    return AuthConfig(realm, scope, default, per_device)
+    device_key = _device_key(value.get("device_key"), default, problems)
+    if default is None and not per_device and not device_key:
+        problems.append("auth: needs username and password (or per_device credentials, or device_key)")
+    basic = _bool(value.get("basic_over_http", True), "auth.basic_over_http", problems)
+    return AuthConfig(realm, scope, default, per_device, device_key, basic)
+
+
+def _device_key(key, default, problems):
+    if key is None:
+        return None
+    if not isinstance(key, str) or len(key) < _DEVICE_KEY_MIN:
+        problems.append("auth.device_key: must be a string of at least %d characters (from Vault)" % _DEVICE_KEY_MIN)  # never echoed
+        return None
+    if default is not None and MAC_RE.match(default.username):
+        problems.append("auth.username: %r looks like a MAC; with device_key, MACs are the devices' user names" % default.username)
+    return key
+
+
+_AUTH_KEYS = ("username", "password", "realm", "scope", "per_device", "device_key", "basic_over_http")
 
 
 def _credentials(value, key, problems):
@@ -308,6 +358,10 @@ def load(path=None, overrides=None):
     if level not in LOG_LEVELS:
         problems.append("log_level: %r; valid: %s" % (level, ", ".join(LOG_LEVELS)))
         level = "info"
+    window = raw.get("provisioning_window", _PROVISIONING_WINDOW)
+    if isinstance(window, bool) or not isinstance(window, (int, float)) or window < 0:
+        problems.append("provisioning_window: must be a number of seconds >= 0 (0: the window never closes), got %r" % (window,))
+        window = _PROVISIONING_WINDOW
     retention = raw.get("retention_days", 90)
     if isinstance(retention, bool) or not isinstance(retention, (int, float)) or retention <= 0:
         problems.append("retention_days: must be a number of days > 0, got %r" % (retention,))
@@ -325,6 +379,7 @@ def load(path=None, overrides=None):
         tls_key=os.path.join(base, tls_key) if isinstance(tls_key, str) and tls_key else None,
         tftp_listen=_listen_list(raw.get("tftp_listen", []), "tftp_listen", 69, problems),
         db=db,
+        bindings=os.path.splitext(db)[0] + ".bindings.json",
         answer_unknown=_bool(raw.get("answer_unknown", False), "answer_unknown", problems),
         auth=_auth(raw.get("auth"), problems),
         allow=_networks(raw.get("allow", []), "allow", problems),
@@ -332,6 +387,7 @@ def load(path=None, overrides=None):
         lockout=_limits(raw.get("lockout"), _LOCKOUT, "lockout", problems),
         pnp_rate=_limits(raw.get("pnp_rate"), _PNP_RATE, "pnp_rate", problems),
         tftp_secret_allow=_networks(raw.get("tftp_secret_allow", []), "tftp_secret_allow", problems),
+        provisioning_window=window,
         retention_days=retention,
         http_limits=_limits(raw.get("http_limits"), _HTTP_LIMITS, "http_limits", problems),
         log_level=level,

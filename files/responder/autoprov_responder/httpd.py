@@ -12,7 +12,6 @@ from email.utils import formatdate, parsedate_to_datetime
 
 from . import SERVER_NAME
 from .access import Fetch, Refused
-from .auth import FAILED, MISSING, OK, STALE, Authenticator
 from .files import ContentChanged, http_target
 from .http_parse import HttpError, Limits, head_incomplete, parse_head
 
@@ -65,6 +64,15 @@ def _error(status, extra=(), close=False):
     )
 
 
+def _refused(reason):
+    """bad_path 400; no valid manifest, or a file between its write and its manifest's: 503 (try again); else 404."""
+    if reason == "bad_path":
+        return _error(400)
+    if reason in ("no_manifest", "updating"):
+        return _error(503, [("Retry-After", "10")])
+    return _error(404)
+
+
 def _not_modified(request, entry):
     """RFC 9110 13.2.2: If-None-Match wins; If-Modified-Since only without it."""
     inm = request.headers.get("if-none-match")
@@ -91,8 +99,6 @@ class ConfigHost:
         self.config = config
         self.access = access
         self.log = log
-        self.auth = config.auth
-        self.authenticator = Authenticator(config.auth.realm) if config.auth else None
         self.limits = Limits(config.http_limits["request_line"], config.http_limits["header_bytes"], config.http_limits["headers"])
         self.clock = _Clock()
 
@@ -107,7 +113,7 @@ class ConfigHost:
         return response
 
     def _decide(self, request, fetch, now):
-        """(Response, refusal reason or None, sha256 of what the device has)."""
+        """(Response, refusal reason or None, sha256 of what the device has). The policy is access.py's."""
         access = self.access
         if request.method not in ("GET", "HEAD"):
             return _error(405, [("Allow", "GET, HEAD")]), "method", None
@@ -118,29 +124,23 @@ class ConfigHost:
             rel = http_target(request.target, self.config.url_path)
         except Refused as refused:
             access.miss(fetch.source, request.target, now)
-            return (_error(400) if refused.reason == "bad_path" else _error(404)), refused.reason, None
+            return _refused(refused.reason), refused.reason, None
         manifest = access.manifests.get()
         entry = access.describe(fetch, rel, manifest, manifest.user_agent(fetch.user_agent))
         try:
-            found = access.lookup(rel)
+            entry, found = access.resolve(rel, manifest)
         except Refused as refused:
             access.miss(fetch.source, rel, now)
-            return (_error(400) if refused.reason == "bad_path" else _error(404)), refused.reason, None
+            return _refused(refused.reason), refused.reason, None
+        denied = access.http_gate(request.headers, request.method, request.target, entry, fetch.source, now, fetch.proto == "https")
+        if denied is not None:
+            status, reason, extra = denied
+            return _error(status, extra), reason, None
         secret = entry is not None and entry.secret
-        if secret and self.auth is None:
-            # A file with SIP passwords is never served without credentials to check.
-            return _error(403), "no_credentials", None
-        if self.auth is not None and (secret or self.auth.scope == "all"):
-            credentials = self.auth.credentials_for(entry.mac if entry is not None else None)
-            verdict = self.authenticator.check(request.headers.get("authorization"), request.method, request.target, credentials)
-            if verdict != OK:
-                if verdict == FAILED:
-                    access.miss(fetch.source, rel, now)
-                challenge = [("WWW-Authenticate", c) for c in self.authenticator.challenges(stale=verdict == STALE)]
-                return _error(401, challenge), ("auth_required" if verdict == MISSING else "auth_failed"), None
         if secret and self.config.ua_check and not access.ua_matches_file(manifest, entry, fetch.user_agent):
-            access.miss(fetch.source, rel, now)
+            access.auth_failure(fetch.source, entry.mac, now)  # credentials, but another device's identity
             return _error(403), "ua_mismatch", None
+        access.admit(entry, fetch.source, now)
         cache = "private, no-cache" if secret else "no-cache"
         headers = [("ETag", found.etag), ("Last-Modified", formatdate(found.mtime, usegmt=True)), ("Cache-Control", cache)]
         if _not_modified(request, found):

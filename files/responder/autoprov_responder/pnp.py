@@ -1,6 +1,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The PnP listener: multicast SUBSCRIBE in, 200 OK + NOTIFY (with retransmissions) out.
 
+A SUBSCRIBE's source address can be forged, so what we send for one is bounded: at
+most `pnp_rate.amplification` times the bytes received for that transaction (the 200
+and the first NOTIFY always go; retransmissions only within that budget), a limit of
+replies per source and of NOTIFYs per destination, and a source that asks for too many
+unknown MACs (probing which ones this PBX knows) gets no answer for a while.
+
 Sockets are read directly from the event loop (add_reader + recvfrom until the
 queue is empty): under a boot storm that reads many datagrams per wake-up,
 where asyncio's datagram transport costs a callback per datagram.
@@ -13,6 +19,7 @@ import os
 import socket
 import struct
 import time
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from . import SERVER_NAME, sip
 from .config import mask_url
@@ -41,17 +48,20 @@ class _Endpoint:
 
 
 class _ServerTx:
-    __slots__ = ("reply", "reply_to")
+    """A SUBSCRIBE transaction: our answer, and the bytes we may still send for it (the reflection budget)."""
 
-    def __init__(self, reply, reply_to):
-        self.reply, self.reply_to = reply, reply_to
+    __slots__ = ("reply", "reply_to", "budget")
+
+    def __init__(self, reply, reply_to, budget=0):
+        self.reply, self.reply_to, self.budget = reply, reply_to, budget
 
 
 class _NotifyTx:
-    __slots__ = ("event_id", "data", "dest", "sock", "started", "interval", "handle", "mac", "sends", "provisional")
+    __slots__ = ("event_id", "data", "dest", "sock", "started", "interval", "handle", "mac", "sends", "provisional", "server_tx")
 
-    def __init__(self, event_id, data, dest, sock, started, mac):
+    def __init__(self, event_id, data, dest, sock, started, mac, server_tx):
         self.event_id, self.data, self.dest, self.sock, self.started, self.mac = event_id, data, dest, sock, started, mac
+        self.server_tx = server_tx
         self.interval = T1
         self.handle = None
         self.sends = 0
@@ -84,14 +94,32 @@ def _join(sock, interface):
         raise PnpSetupError("interfaces: cannot join %s on %s: %s" % (GROUP, interface, exc.strerror))
 
 
+def with_credentials(url, credentials):
+    """url with user:password@ (quoted) in place of whatever userinfo it had."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    if credentials is not None:
+        netloc = "%s:%s@%s" % (quote(credentials.username, safe=""), quote(credentials.password, safe=""), netloc)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 class PnpService:
-    def __init__(self, config, manifests, store, log, loop):
+    def __init__(self, config, manifests, store, log, loop, access=None):
         self.config = config
         self.manifests = manifests
         self.store = store
         self.log = log
         self.loop = loop
-        self.rate = RateLimit(config.pnp_rate["per_source"], config.pnp_rate["window"])
+        if access is None:
+            from .access import FileAccess
+
+            access = FileAccess(config, manifests, store, log)
+        self.access = access
+        rate = config.pnp_rate
+        self.rate = RateLimit(rate["per_source"], rate["window"])
+        self.notify_rate = RateLimit(rate["notify"], rate["window"])  # NOTIFY transactions per destination address
+        self.probes = RateLimit(rate["unknown"], rate["window"], block=rate["block"])  # unknown MACs per source
+        self.amplification = rate["amplification"]
         self.endpoints = []
         self._server_tx = {}
         self._server_tx_expiry = collections.deque()
@@ -204,38 +232,64 @@ class PnpService:
             self.log.event("debug", "pnp_ignored", src="%s:%d" % source, error=str(exc))
             return
         if subscribe is not None:  # any other SIP traffic is ignored
-            self._subscribe(endpoint, subscribe, source)
+            self._subscribe(endpoint, subscribe, source, len(data))
 
-    def _subscribe(self, endpoint, sub, source):
+    def _subscribe(self, endpoint, sub, source, size):
         now = time.time()
         key = (source[0], sub.call_id, sub.cseq, sub.branch)
         known_tx = self._server_tx.get(key)
         if known_tx is not None:  # a retransmission: the same answer again, no new NOTIFY
-            if known_tx.reply is not None and self.rate.allow(source[0], now)[0]:
+            known_tx.budget += self.amplification * size
+            if known_tx.reply is not None and known_tx.budget >= len(known_tx.reply) and self.rate.allow(source[0], now)[0]:
+                known_tx.budget -= len(known_tx.reply)
                 self._send(endpoint.send_sock, known_tx.reply, known_tx.reply_to)
             return
+        if self.probes.blocked(source[0], now):
+            return  # probing unknown MACs: nothing is answered or recorded for a while
         manifest = self.manifests.get()
         device = manifest.devices.get(sub.mac) if sub.mac else None
-        vendor_key = device.vendor if device is not None else manifest.vendor_for_pnp_name(sub.vendor)
-        reason = None
+        reason, record = self._refusal(sub, device, source, now)
+        event = self._event(sub, device, manifest, source, now, reason)
+        if reason is not None:
+            if record:
+                self.store.pnp_event(event)
+                self.log.event("info", "pnp", answered=0, reason=reason, **self._fields(sub, device, source))
+            self._remember(key, None, None)
+            return
+        self._answer(endpoint, sub, device, manifest, source, key, self.store.pnp_event(event), size)
+
+    def _refusal(self, sub, device, source, now):
+        """(reason this SUBSCRIBE gets no answer or None, whether to record it)."""
         if sub.mac is None:
-            reason = "no_mac"
-        elif device is None and not self.config.answer_unknown:
-            reason = "unknown_mac"
-        else:
-            allowed, first_refusal = self.rate.allow(source[0], now)
+            return "no_mac", True
+        if device is None and not self.config.answer_unknown:
+            allowed, first_refusal = self.probes.allow(source[0], now)
+            return ("unknown_mac", True) if allowed else ("probe_blocked", first_refusal)
+        if device is not None:
+            refusal = self.access.pnp_refusal(device, source[0], now)
+            if refusal is not None:
+                return refusal, True
+        for limit in (self.rate, self.notify_rate):  # replies per source; NOTIFYs per destination (the same address)
+            allowed, first_refusal = limit.allow(source[0], now)
             if not allowed:
-                reason = "rate_limited"
-                if not first_refusal:  # recorded once per source and window
-                    self._remember(key, None, None)
-                    return
-        event = {
+                return "rate_limited", first_refusal  # recorded once per source and window
+        return None, False
+
+    @staticmethod
+    def _fields(sub, device, source):
+        return dict(
+            src="%s:%d" % source, mac=sub.mac, vendor=sub.vendor, model=sub.model, firmware=sub.firmware, known=int(device is not None)
+        )
+
+    @staticmethod
+    def _event(sub, device, manifest, source, now, reason):
+        return {
             "time": now,
             "source": source[0],
             "source_port": source[1],
             "mac": sub.mac,
             "vendor": sub.vendor,
-            "vendor_key": vendor_key,
+            "vendor_key": device.vendor if device is not None else manifest.vendor_for_pnp_name(sub.vendor),
             "model": sub.model,
             "firmware": sub.firmware,
             "user_agent": (sub.user_agent or "")[:256] or None,
@@ -244,40 +298,40 @@ class PnpService:
             "reason": reason,
             "notify": "pending" if reason is None else None,
         }
-        fields = dict(
-            src="%s:%d" % source, mac=sub.mac, vendor=sub.vendor, model=sub.model, firmware=sub.firmware, known=int(device is not None)
-        )
-        if reason is not None:
-            self.store.pnp_event(event)
-            self._remember(key, None, None)
-            self.log.event("info", "pnp", answered=0, reason=reason, **fields)
-            return
-        vendor = manifest.vendors.get(vendor_key)
+
+    def device_url(self, mac, device):
+        """The provisioning URL for this device's NOTIFY: with its own credentials where it has them
+        (auth.per_device, auth.device_key), so one NOTIFY opens one device's files only; for a MAC the
+        manifest does not know (answer_unknown), without credentials; otherwise the configured url."""
+        auth = self.config.auth
+        own = auth.device_credentials(mac) if auth is not None and device is not None else None
+        if own is not None:
+            return with_credentials(self.config.url, own)
+        if device is None:
+            return with_credentials(self.config.url, None)
+        return self.config.url
+
+    def _answer(self, endpoint, sub, device, manifest, source, key, event_id, size):
+        vendor = manifest.vendors.get(device.vendor if device is not None else manifest.vendor_for_pnp_name(sub.vendor))
         template = vendor.pnp_url if vendor is not None else "{url}"
-        body = template.format(url=self.config.url, mac=sub.mac, MAC=sub.mac.upper())
-        event_id = self.store.pnp_event(event)
+        body = template.format(url=self.device_url(sub.mac, device), mac=sub.mac, MAC=sub.mac.upper())
         local = self._local_address(endpoint, source[0])
         tag = os.urandom(6).hex()
         reply = sip.response(sub.message, 200, "OK", source, tag, ("Contact: <sip:%s:%d>" % local, "Expires: 0", "Server: " + SERVER_NAME))
         reply_to = sip.reply_address(sub, source)
-        self._remember(key, reply, reply_to)
+        server_tx = self._remember(key, reply, reply_to, self.amplification * size - len(reply))
         self._send(endpoint.send_sock, reply, reply_to)
         branch = "z9hG4bK" + os.urandom(8).hex()
-        tx = _NotifyTx(
-            event_id,
-            sip.notify(sub, local, branch, tag, body),
-            sip.notify_target(sub, source),
-            endpoint.send_sock,
-            time.monotonic(),
-            sub.mac,
-        )
+        data = sip.notify(sub, local, branch, tag, body)
+        tx = _NotifyTx(event_id, data, sip.notify_target(sub, source), endpoint.send_sock, time.monotonic(), sub.mac, server_tx)
         self._notify_tx[branch] = tx
         self._send_notify(branch, tx)
-        self.log.event("info", "pnp", answered=1, url=mask_url(body), **fields)
+        self.log.event("info", "pnp", answered=1, url=mask_url(body), **self._fields(sub, device, source))
 
-    def _remember(self, key, reply, reply_to):
-        self._server_tx[key] = _ServerTx(reply, reply_to)
+    def _remember(self, key, reply, reply_to, budget=0):
+        server_tx = self._server_tx[key] = _ServerTx(reply, reply_to, budget)
         self._server_tx_expiry.append((time.monotonic() + SERVER_TX_LIFETIME, key))
+        return server_tx
 
     def _sweep(self):
         now = time.monotonic()
@@ -294,8 +348,10 @@ class PnpService:
             self.store.pnp_outcome(tx.event_id, "timeout")
             self.log.event("warning", "pnp_notify", mac=tx.mac, outcome="timeout", sends=tx.sends, dest="%s:%d" % tx.dest)
             return
-        self._send(tx.sock, tx.data, tx.dest)
-        tx.sends += 1
+        if tx.sends == 0 or tx.server_tx.budget >= len(tx.data):  # the first always; retransmissions within the budget
+            tx.server_tx.budget -= len(tx.data)
+            self._send(tx.sock, tx.data, tx.dest)
+            tx.sends += 1
         wait = min(tx.interval, TIMER_F - elapsed)
         tx.interval = T2 if tx.provisional else min(tx.interval * 2, T2)
         tx.handle = self.loop.call_later(wait, self._send_notify, branch, tx)

@@ -35,6 +35,7 @@ class Responder:
         self.loop = None
         self.store = None
         self.pnp = None
+        self.access = None
         self.servers = []
         self.transports = []
         self.stopped = None
@@ -51,7 +52,8 @@ class Responder:
         access = FileAccess(config, manifests, self.store, log)
         if config.auth is None:
             log.event("warning", "no_auth", detail="no credentials configured: files that hold secrets are refused")
-        self.pnp = PnpService(config, manifests, self.store, log, self.loop)
+        self.access = access
+        self.pnp = PnpService(config, manifests, self.store, log, self.loop, access=access)
         self.pnp.start()
         host = ConfigHost(config, access, log)
         self._listen_http(host)
@@ -145,6 +147,8 @@ class Responder:
             transport.close()
         if self.pnp is not None:
             self.pnp.close()
+        if self.access is not None:
+            self.access.bindings.save()
         if self.store is not None:
             self.store.close()
         self.log.event("info", "stopped")

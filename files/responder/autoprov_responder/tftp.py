@@ -148,7 +148,7 @@ class TftpServer(asyncio.DatagramProtocol):
         fetch = Fetch(now, "tftp", "RRQ" if opcode == RRQ else "WRQ", source[0], request.filename)
         if opcode == WRQ:
             return self._refuse(fetch, addr, ACCESS_VIOLATION, "read-only server", 403, "method")
-        refusal = self.access.source_refusal(source[0], now)
+        refusal = self.access.source_refusal(source[0], now, proto="tftp")
         if refusal:
             return self._refuse(fetch, addr, ACCESS_VIOLATION, "access violation", 403, refusal)
         try:
@@ -157,14 +157,16 @@ class TftpServer(asyncio.DatagramProtocol):
             entry = self.access.describe(fetch, rel, manifest)
             found = self.access.lookup(rel)
         except Refused as refused:
-            self.access.miss(source[0], request.filename, now)
+            self.access.miss(source[0], request.filename, now, proto="tftp")
             if refused.reason == "bad_path":
                 return self._refuse(fetch, addr, ACCESS_VIOLATION, "access violation", 400, "bad_path")
             return self._refuse(fetch, addr, NOT_FOUND, "file not found", 404, "not_found")
         guarded = (entry is not None and entry.secret) or (self.config.auth is not None and self.config.auth.scope == "all")
         if guarded and source[0] not in self.secret_allow:
-            self.access.miss(source[0], rel, now)
             return self._refuse(fetch, addr, ACCESS_VIOLATION, "access violation", 403, "tftp_secret")
+        device_refusal = self.access.device_refusal(entry, source[0], now)
+        if device_refusal is not None:
+            return self._refuse(fetch, addr, ACCESS_VIOLATION, "access violation", 403, device_refusal)
         repeated = next((t for t in self.transfers if t.peer == addr), None)
         if repeated is not None:
             return repeated.repeat()  # the client repeated its RRQ: our first answer again, not a second transfer
@@ -172,6 +174,7 @@ class TftpServer(asyncio.DatagramProtocol):
             return self._refuse(fetch, addr, 0, "server busy", 503, "busy")
         if not self.may_answer(source[0], now):
             return self.access.record(fetch, 503, "unproven")
+        self.access.admit(entry, source[0], now)
         transfer = TftpTransfer(self, fetch, found, request, addr)
         self._hold(transfer, 1)
         self.loop.create_task(transfer.start())

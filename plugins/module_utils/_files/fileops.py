@@ -7,6 +7,7 @@ Python standard library only: this runs on the PBX host.
 
 from __future__ import annotations
 
+import errno
 import grp
 import os
 import pwd
@@ -44,11 +45,26 @@ def set_attrs(path, mode, uid, gid):
         os.chown(path, uid, gid)
 
 
-def write_atomic(path, data, mode, uid=-1, gid=-1, check=None):
+def fsync_dir(path):
+    """Make the renames and unlinks in a directory durable (a file's fsync does not cover its name)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # some file systems cannot fsync a directory; nothing more to do there
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path, data, mode, uid=-1, gid=-1, check=None, sync_dir=True):
     """Write bytes to path through a temporary file in the same directory: readers see old or new, never half.
 
-    check, if given, is called with the temporary file's path before it replaces path; whatever it
-    raises leaves path as it was.
+    The temporary file is a dot-file (the responder never serves one) and is fsynced before it
+    replaces path, so a crash leaves the old or the complete new content, never an empty file;
+    the directory is fsynced afterwards unless sync_dir is False (a caller writing many files of
+    one directory does that once, with fsync_dir). check, if given, is called with the temporary
+    file's path before it replaces path; whatever it raises leaves path as it was.
     """
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".autoprov-")
     try:
@@ -57,6 +73,8 @@ def write_atomic(path, data, mode, uid=-1, gid=-1, check=None):
             os.fchmod(handle.fileno(), mode)
             if uid != -1 or gid != -1:
                 os.fchown(handle.fileno(), uid, gid)
+            handle.flush()
+            os.fsync(handle.fileno())
         if check is not None:
             check(tmp)
         os.replace(tmp, path)
@@ -64,6 +82,8 @@ def write_atomic(path, data, mode, uid=-1, gid=-1, check=None):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    if sync_dir:
+        fsync_dir(os.path.dirname(path) or ".")
 
 
 def parse_mode(value):

@@ -72,7 +72,25 @@ def _canonical(manifest):
     return json.dumps(manifest, sort_keys=True, separators=(",", ":"))
 
 
-def plan(dest, wanted, manifest, prune, mode, owner, group, want_old):
+def stamp_windows(manifest, old_manifest, written, now, reopen=()):
+    """The manifest with each device's provisioning `window` (docs/responder.md, "Provisioning window").
+
+    A device new to the manifest, or one whose files this run writes, gets a window opened now:
+    the responder hands its secret files to the first address that fetches them within the
+    window, and after that to that address only. Devices in `reopen` get a new window too; every
+    other device keeps the window it had.
+    """
+    old_devices = (old_manifest or {}).get("devices") or {}
+    written = set(written)
+    devices = {}
+    for mac, device in (manifest.get("devices") or {}).items():
+        old_window = (old_devices.get(mac) or {}).get("window")
+        keep = isinstance(old_window, (int, float)) and mac not in reopen and not written.intersection(device.get("files") or [])
+        devices[mac] = dict(device, window=old_window if keep else round(now, 3))
+    return dict(manifest, devices=devices)
+
+
+def plan(dest, wanted, manifest, prune, mode, owner, group, want_old, reopen=()):
     """What apply() would change. wanted: {name: sha256}; manifest: the one to write."""
     uid, gid = resolve_ids(owner, group)
     for name in wanted:
@@ -115,7 +133,8 @@ def plan(dest, wanted, manifest, prune, mode, owner, group, want_old):
                 result["old_vendor"][name] = old_manifest["files"][name].get("vendor")
                 if want_old:
                     result["old"][name] = _read_text(path, os.lstat(path))
-    result["manifest_changed"] = old_manifest is None or _canonical(old_manifest) != _canonical(manifest)
+    stamped = stamp_windows(manifest, old_manifest, result["write"], time.time(), reopen)
+    result["manifest_changed"] = old_manifest is None or _canonical(old_manifest) != _canonical(stamped)
     result["changed"] = bool(
         result["write"] or result["fix_attrs"] or result["remove"] or result["manifest_changed"] or result["dest_missing"]
     )
@@ -129,24 +148,28 @@ def _read_text(path, st):
         return handle.read().decode("utf-8", "replace")
 
 
-def _write_atomic(dest, name, data, mode, uid, gid):
+def _write_atomic(dest, name, data, mode, uid, gid, sync_dir=True):
     path = os.path.join(dest, name)
     if not os.path.isdir(os.path.dirname(path)):
         os.makedirs(os.path.dirname(path), 0o750)
-    _fileops.write_atomic(path, data, mode, uid, gid)
+    _fileops.write_atomic(path, data, mode, uid, gid, sync_dir=sync_dir)
+    return os.path.dirname(path)
 
 
-def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, group):
-    """Write contents {name: text}, fix attributes, remove pruned files, then the manifest."""
-    uid, gid = resolve_ids(owner, group)
-    if not os.path.isdir(dest):
-        os.makedirs(dest, 0o750)
-        if uid != -1 or gid != -1:
-            os.chown(dest, uid, gid)
+def _make_dest(dest, uid, gid):
+    if os.path.isdir(dest):
+        return
+    os.makedirs(dest, 0o750)
+    if uid != -1 or gid != -1:
+        os.chown(dest, uid, gid)
+    _fileops.fsync_dir(os.path.dirname(os.path.abspath(dest)))
+
+
+def _back_up(dest, foreign):
+    """A file we did not write stands where one of ours goes: keep a copy. Returns the copies' paths."""
     backups = []
     stamp = time.strftime("%Y%m%dT%H%M%S")
     for name in foreign:
-        # A file we did not write stands where one of ours goes: keep a copy.
         source = os.path.join(dest, name)
         if os.path.isfile(source):
             target = os.path.join(dest, BACKUP_DIR, "%s.%s" % (name.replace("/", "_"), stamp))
@@ -154,24 +177,40 @@ def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, gro
             with open(source, "rb") as handle:
                 _write_atomic(os.path.dirname(target), os.path.basename(target), handle.read(), 0o600, -1, -1)
             backups.append(target)
+    return backups
+
+
+def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, group, reopen=()):
+    """Write contents {name: text}, fix attributes, then the manifest, then remove pruned files.
+
+    The order is what keeps a crash (kill -9, power loss) from exposing anything
+    (docs/manifest.md, "Writing order"): the responder serves a file only while the
+    manifest on disk lists it with the SHA-256 of the content on disk, so a new or
+    changed file is refused until the manifest that vouches for it has replaced the
+    old one, and every file is durable (fsync, then its directory) before that
+    manifest is written. Pruned files go last, once no manifest lists them.
+    """
+    uid, gid = resolve_ids(owner, group)
+    _make_dest(dest, uid, gid)
+    backups = _back_up(dest, foreign)
+    touched = set()
     for name in sorted(contents):
         check_name(name)
-        _write_atomic(dest, name, contents[name].encode("utf-8"), mode, uid, gid)
+        touched.add(_write_atomic(dest, name, contents[name].encode("utf-8"), mode, uid, gid, sync_dir=False))
     for name in fix_attrs:
         check_name(name)
         _fileops.set_attrs(os.path.join(dest, name), mode, uid, gid)
+    for directory in sorted(touched, key=len, reverse=True):
+        _fileops.fsync_dir(directory)
+    manifest = stamp_windows(manifest, read_manifest(dest), contents, time.time(), reopen)
+    _write_atomic(dest, MANIFEST, (json.dumps(manifest, sort_keys=True, indent=1) + "\n").encode("utf-8"), mode, uid, gid)
+    emptied = set()
     for name in remove:
         check_name(name)
         path = os.path.join(dest, name)
         if os.path.lexists(path):
             os.unlink(path)
-    _write_atomic(dest, MANIFEST, (json.dumps(manifest, sort_keys=True, indent=1) + "\n").encode("utf-8"), mode, uid, gid)
-    try:
-        fd = os.open(dest, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
+            emptied.add(os.path.dirname(path))
+    for directory in emptied:
+        _fileops.fsync_dir(directory)
     return backups

@@ -14,6 +14,7 @@ ARGUMENT_SPEC = dict(
     method=dict(type="str", choices=["pnp", "dhcp", "rps"]),
     template_dir=dict(type="path"),
     prune=dict(type="bool", default=True),
+    reopen=dict(type="list", elements="str", default=[]),
     owner=dict(type="str"),
     group=dict(type="str"),
     mode=dict(type="raw", default="0640"),

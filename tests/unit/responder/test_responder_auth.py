@@ -13,6 +13,15 @@ from autoprov_responder.config import Credentials
 MUFASA = Credentials("Mufasa", "Circle of Life")
 
 
+def only(creds):
+    """identify(): this one user name proves this one pair."""
+    return lambda user: ("shared", None, creds) if user == creds.username else None
+
+
+def verdict(a, header, target="/p/a.cfg", method="GET", creds=MUFASA, **kw):
+    return a.check(header, method, target, only(creds), **kw)[0]
+
+
 def _digest(a, creds, nonce, uri="/dir/index.html", algorithm="SHA-256", nc="00000001", method="GET"):
     h = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}[algorithm]
 
@@ -36,10 +45,10 @@ def _digest(a, creds, nonce, uri="/dir/index.html", algorithm="SHA-256", nc="000
 def test_rfc7616_vectors(algorithm, expected, monkeypatch):
     """RFC 7616 3.9.1: our computation matches the RFC's responses for its nonce."""
     a = auth.Authenticator("http-auth@example.org")
-    monkeypatch.setattr(a, "_nonce_fresh", lambda nonce: True)
+    monkeypatch.setattr(a, "_nonce_fresh", lambda nonce, source="": True)
     header = _digest(a, MUFASA, "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", algorithm=algorithm)
     assert 'response="%s"' % expected in header
-    assert a.check(header, "GET", "/dir/index.html", MUFASA) == auth.OK
+    assert verdict(a, header, "/dir/index.html") == auth.OK
 
 
 def test_digest_nonces_expire_and_cannot_be_replayed():
@@ -48,21 +57,21 @@ def test_digest_nonces_expire_and_cannot_be_replayed():
     nonce = a.challenges()[0].split('nonce="')[1].split('"')[0]
     assert nonce != a.challenges()[0].split('nonce="')[1].split('"')[0]  # unique per challenge
     header = _digest(a, MUFASA, nonce, uri="/p/a.cfg")
-    assert a.check(header, "GET", "/p/a.cfg", MUFASA) == auth.OK
-    assert a.check(header, "GET", "/p/a.cfg", MUFASA) == auth.FAILED  # same nc again: a replay
-    assert a.check(_digest(a, MUFASA, nonce, uri="/p/a.cfg", nc="00000002"), "GET", "/p/a.cfg", MUFASA) == auth.OK
-    assert a.check(_digest(a, MUFASA, nonce, uri="/p/b.cfg"), "GET", "/p/a.cfg", MUFASA) == auth.FAILED  # uri must be the target
-    assert a.check(_digest(a, MUFASA, nonce, uri="/p/a.cfg", method="HEAD", nc="00000003"), "GET", "/p/a.cfg", MUFASA) == auth.FAILED
-    assert a.check(_digest(a, Credentials("Mufasa", "x"), nonce, uri="/p/a.cfg", nc="00000004"), "GET", "/p/a.cfg", MUFASA) == auth.FAILED
+    assert verdict(a, header) == auth.OK
+    assert verdict(a, header) == auth.FAILED  # same nc again: a replay
+    assert verdict(a, _digest(a, MUFASA, nonce, uri="/p/a.cfg", nc="00000002")) == auth.OK
+    assert verdict(a, _digest(a, MUFASA, nonce, uri="/p/b.cfg")) == auth.FAILED  # uri must be the target
+    assert verdict(a, _digest(a, MUFASA, nonce, uri="/p/a.cfg", method="HEAD", nc="00000003")) == auth.FAILED
+    assert verdict(a, _digest(a, Credentials("Mufasa", "x"), nonce, uri="/p/a.cfg", nc="00000004")) == auth.FAILED
     forged = nonce[:-1] + ("0" if nonce[-1] != "0" else "1")
-    assert a.check(_digest(a, MUFASA, forged, uri="/p/a.cfg"), "GET", "/p/a.cfg", MUFASA) == auth.FAILED
+    assert verdict(a, _digest(a, MUFASA, forged, uri="/p/a.cfg")) == auth.FAILED
     now[0] += 301
-    assert a.check(_digest(a, MUFASA, nonce, uri="/p/a.cfg", nc="00000009"), "GET", "/p/a.cfg", MUFASA) == auth.STALE
+    assert verdict(a, _digest(a, MUFASA, nonce, uri="/p/a.cfg", nc="00000009")) == auth.STALE
     assert "stale=true" in a.challenges(stale=True)[0]
 
 
 @pytest.mark.parametrize(
-    "header, verdict",
+    "header, expected",
     [
         (None, auth.MISSING),
         ("", auth.MISSING),
@@ -77,11 +86,35 @@ def test_digest_nonces_expire_and_cannot_be_replayed():
         ('Digest username="Mufasa", qop=auth-int, nc=1, cnonce="x", nonce="y", uri="/", response="z", realm="autoprov"', auth.FAILED),
     ],
 )
-def test_headers(header, verdict):
-    assert auth.Authenticator("autoprov").check(header, "GET", "/", MUFASA) == verdict
+def test_headers(header, expected):
+    assert auth.Authenticator("autoprov").check(header, "GET", "/", only(MUFASA))[0] == expected
 
 
 def test_challenges_offer_sha256_md5_and_basic():
     values = auth.Authenticator("autoprov").challenges()
     assert [v.split()[0] for v in values] == ["Digest", "Digest", "Basic"]
     assert "algorithm=SHA-256" in values[0] and "algorithm=MD5" in values[1] and all('realm="autoprov"' in v for v in values)
+
+
+def test_a_digest_answer_is_never_replayable_while_its_nonce_is_valid():
+    """Before: the count of a nonce was forgotten once 10,000 others were used, and it could be replayed.
+    Now counts are kept until the nonce expires; past max_tracked live nonces, new ones are answered stale."""
+    now = [1000000.0]
+    a = auth.Authenticator("autoprov", nonce_ttl=300, clock=lambda: now[0], max_tracked=12000)
+
+    def fresh():
+        return a.challenges(source="192.0.2.7")[0].split('nonce="')[1].split('"')[0]
+
+    first = _digest(a, MUFASA, fresh(), uri="/p/a.cfg")
+    assert verdict(a, first, source="192.0.2.7") == auth.OK
+    assert verdict(a, first, source="192.0.2.8") == auth.FAILED  # a nonce is bound to the address it was issued to
+    for _unused in range(11000):
+        assert verdict(a, _digest(a, MUFASA, fresh(), uri="/p/a.cfg"), source="192.0.2.7") == auth.OK
+    assert verdict(a, first, source="192.0.2.7") == auth.FAILED  # still a replay
+    for _unused in range(1000):
+        verdict(a, _digest(a, MUFASA, fresh(), uri="/p/a.cfg"), source="192.0.2.7")
+    assert verdict(a, _digest(a, MUFASA, fresh(), uri="/p/a.cfg"), source="192.0.2.7") == auth.STALE  # full: ask again
+    assert verdict(a, first, source="192.0.2.7") == auth.FAILED
+    now[0] += 301  # all expired: their counts go with them, and room is made
+    assert verdict(a, first, source="192.0.2.7") == auth.STALE
+    assert verdict(a, _digest(a, MUFASA, fresh(), uri="/p/a.cfg"), source="192.0.2.7") == auth.OK

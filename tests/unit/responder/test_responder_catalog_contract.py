@@ -22,7 +22,7 @@ USER_AGENTS = {
 
 
 def test_the_catalog_table_is_a_valid_manifest_vendor_table():
-    m = manifest.parse({"format": 1, "vendors": TABLE})
+    m = manifest.parse({"format": 2, "vendors": TABLE})
     assert set(m.vendors) == set(TABLE)
     for key, vendor in m.vendors.items():
         vendor.pnp_url.format(url="http://x/", mac=MAC, MAC=MAC.upper())
@@ -32,7 +32,7 @@ def test_the_catalog_table_is_a_valid_manifest_vendor_table():
 
 @pytest.mark.parametrize("ua, expected", sorted(USER_AGENTS.items()))
 def test_device_user_agents(ua, expected):
-    info = manifest.parse({"format": 1, "vendors": TABLE}).user_agent(ua)
+    info = manifest.parse({"format": 2, "vendors": TABLE}).user_agent(ua)
     assert (info.vendor, info.mac, info.model) == expected
 
 
@@ -52,5 +52,5 @@ def test_device_user_agents(ua, expected):
     ],
 )
 def test_user_agent_gate(vendor, ua, allowed):
-    m = manifest.parse({"format": 1, "vendors": TABLE, "files": {"f": {"mac": MAC, "vendor": vendor, "secret": True}}})
+    m = manifest.parse({"format": 2, "vendors": TABLE, "files": {"f": {"sha256": "0" * 64, "mac": MAC, "vendor": vendor, "secret": True}}})
     assert FileAccess.ua_matches_file(m, m.files["f"], ua) is allowed

@@ -20,7 +20,9 @@ def test_defaults_and_overrides(tmp_path):
     c = config.load(path)
     assert c.sip_listen == [("0.0.0.0", 5060)] and c.http_listen == [("0.0.0.0", 8080)] and c.tftp_listen == []
     assert c.url_path == "/p/Zt4/" and c.db == str(tmp_path / "status.sqlite") and c.auth is None and c.ua_check is True
-    assert c.lockout == {"misses": 10, "window": 300, "duration": 900} and c.pnp_rate == {"per_source": 20, "window": 10}
+    assert c.lockout == {"misses": 10, "auth_failures": 5, "device_failures": 20, "window": 300, "duration": 900, "max_duration": 86400}
+    assert c.pnp_rate == {"per_source": 20, "window": 10, "unknown": 10, "block": 300, "notify": 5, "amplification": 3}
+    assert c.provisioning_window == 86400
     c = config.load(path, {"sip_listen": ["10.0.0.1:5070"], "interfaces": ["eth1"], "answer_unknown": True, "http_listen": ["[::]:8081"]})
     assert c.sip_listen == [("10.0.0.1", 5070)] and c.interfaces == ["eth1"] and c.answer_unknown and c.http_listen == [("::", 8081)]
 
@@ -88,11 +90,11 @@ def test_check_flag(tmp_path, capsys):
     )
     assert cli.main(["--config", path, "--check"]) == 2
     assert "tls_cert/tls_key: cannot load" in capsys.readouterr().err
-    (root / ".autoprov-manifest.json").write_text('{"format": 2}')
+    (root / ".autoprov-manifest.json").write_text('{"format": 1}')
     path = write(tmp_path, {"root": str(root), "url": "http://192.0.2.10:8080/p/"})
     assert cli.main(["--config", path, "--check"]) == 2
-    assert "format 2; this responder reads format 1" in capsys.readouterr().err
-    (root / ".autoprov-manifest.json").write_text('{"format": 1, "devices": {}, "files": {}, "vendors": {}}')
+    assert "format 1; this responder reads format 2" in capsys.readouterr().err
+    (root / ".autoprov-manifest.json").write_text('{"format": 2, "devices": {}, "files": {}, "vendors": {}}')
     assert cli.main(["--config", path, "--check"]) == 0
     assert "configuration OK" in capsys.readouterr().out
     assert cli.main(["--root", str(root), "--url", "http://192.0.2.10/", "--check"]) == 0  # flags alone

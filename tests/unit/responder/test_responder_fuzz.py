@@ -165,7 +165,13 @@ def stack(tmp_path_factory):
     )
     settings_ = config.load(
         None,
-        {"root": str(root), "url": "http://192.0.2.1:8080/p/Zt4/", "answer_unknown": True, "auth": {"username": "prov", "password": "pw"}},
+        {
+            "root": str(root),
+            "db": str(root.parent / "status.sqlite"),  # and its bindings file beside it, not in the working directory
+            "url": "http://192.0.2.1:8080/p/Zt4/",
+            "answer_unknown": True,
+            "auth": {"username": "prov", "password": "pw"},
+        },
     )
     sink = _Sink()
     loop = asyncio.new_event_loop()
@@ -265,7 +271,10 @@ def test_request_targets_stay_in_the_root(target):
     )
 )
 def test_authorization_headers(header):
-    verdict = auth.Authenticator("autoprov").check(header, "GET", "/p/x", config.Credentials("prov", "pw"))
+    creds = config.Credentials("prov", "pw")
+    verdict, _identity = auth.Authenticator("autoprov").check(
+        header, "GET", "/p/x", lambda user: ("shared", None, creds) if user == "prov" else None
+    )
     assert verdict in (auth.MISSING, auth.FAILED, auth.STALE)  # nothing random authenticates
 
 

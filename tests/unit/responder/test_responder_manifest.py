@@ -22,7 +22,7 @@ class Log:
 
 @pytest.mark.parametrize("vendor", sorted(VENDORS))
 def test_user_agents(vendor):
-    m = manifest.parse({"format": 1, "vendors": VENDORS})
+    m = manifest.parse({"format": 2, "vendors": VENDORS})
     info = m.user_agent(user_agent(vendor, "001565aabb01"))
     assert info.vendor == vendor and info.model and info.firmware
     assert info.mac == (None if vendor == "snom" else "001565aabb01")  # Snom's UA carries no MAC
@@ -30,7 +30,7 @@ def test_user_agents(vendor):
 
 
 def test_pnp_names():
-    m = manifest.parse({"format": 1, "vendors": VENDORS})
+    m = manifest.parse({"format": 2, "vendors": VENDORS})
     assert m.vendor_for_pnp_name("Yealink") == "yealink" and m.vendor_for_pnp_name(" OEM ") == "snom"
     assert m.vendor_for_pnp_name("acme") is None and m.vendor_for_pnp_name(None) is None
 
@@ -38,11 +38,14 @@ def test_pnp_names():
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"format": 2}, "format 2"),
-        ({"format": 1, "vendors": {"x": {"user_agent": "("}}}, "vendors.x.user_agent: not a regular expression"),
-        ({"format": 1, "vendors": {"x": {"pnp_url": "{url}{serial}"}}}, "unknown placeholder"),
-        ({"format": 1, "files": {"a.cfg": {"mac": "00:15:65:AA:BB:01"}}}, "files.a.cfg.mac"),
-        ({"format": 1, "devices": {"XYZ": {}}}, "devices: 'XYZ'"),
+        ({"format": 1}, "format 1; this responder reads format 2"),
+        ({"format": 2, "files": {"a.cfg": {"mac": None}}}, "files.a.cfg.sha256"),
+        ({"format": 2, "devices": {"001565aabb01": {"window": "soon"}}}, "devices.001565aabb01.window"),
+        ({"format": 2, "public_dirs": ["../etc"]}, "public_dirs: '../etc'"),
+        ({"format": 2, "vendors": {"x": {"user_agent": "("}}}, "vendors.x.user_agent: not a regular expression"),
+        ({"format": 2, "vendors": {"x": {"pnp_url": "{url}{serial}"}}}, "unknown placeholder"),
+        ({"format": 2, "files": {"a.cfg": {"mac": "00:15:65:AA:BB:01"}}}, "files.a.cfg.mac"),
+        ({"format": 2, "devices": {"XYZ": {}}}, "devices: 'XYZ'"),
         ([], "not a JSON object"),
     ],
 )
@@ -52,17 +55,17 @@ def test_bad_manifests(data, message):
     assert message in str(exc.value)
 
 
-def test_watcher_reloads_and_keeps_the_last_good(tmp_path):
+def test_watcher_fails_closed_on_a_broken_manifest(tmp_path):
     log = Log()
     watcher = manifest.ManifestWatcher(str(tmp_path), log, check_interval=0)
-    assert watcher.get().devices == {} and log.events[-1][1] == "manifest_missing"
+    assert not watcher.get().valid and log.events[-1][1] == "manifest_missing"
     write_root(tmp_path, {"001565aabb01": {"vendor": "yealink", "model": "T46S", "files": {"a.cfg": ("x", True)}}})
     assert set(watcher.get().devices) == {"001565aabb01"} and watcher.get().files["a.cfg"].secret
     path = tmp_path / manifest.MANIFEST
     path.write_text("{broken")
     os.utime(path, (time.time() + 5, time.time() + 5))
-    assert set(watcher.get().devices) == {"001565aabb01"}  # still the last good one
+    assert not watcher.get().valid and watcher.get().files == {}  # nothing is served without a valid manifest
     assert log.events[-1][1] == "manifest_invalid"
-    path.write_text(json.dumps({"format": 1, "devices": {}}))
+    path.write_text(json.dumps({"format": 2, "devices": {}}))
     os.utime(path, (time.time() + 10, time.time() + 10))
-    assert watcher.get().devices == {}
+    assert watcher.get().valid and watcher.get().devices == {}

@@ -21,7 +21,7 @@ def manifest():
         for name in names:
             files[name] = {"sha256": "sha-" + name, "mac": mac, "vendor": "yealink", "secret": name.endswith(".cfg")}
         devices[mac] = {"vendor": "yealink", "model": "T46S", "files": names, "extensions": ["10"]}
-    return {"format": 1, "files": files, "devices": devices}
+    return {"format": 2, "files": files, "devices": devices}
 
 
 def fetch(db, t, mac, name, sha=None, status_code=200, reason=None, firmware="66.86.0.15", source="10.99.50.7"):

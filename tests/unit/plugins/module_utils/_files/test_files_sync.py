@@ -17,7 +17,7 @@ def sha(text):
 
 
 def manifest(files):
-    return {"format": 1, "files": {n: {"sha256": sha(c), "mac": None, "vendor": "yealink", "secret": False} for n, c in files.items()}}
+    return {"format": 2, "files": {n: {"sha256": sha(c), "mac": None, "vendor": "yealink", "secret": False} for n, c in files.items()}}
 
 
 def sync(dest, files, prune=True, want_old=False):
@@ -122,3 +122,80 @@ def test_a_manifest_we_did_not_write_is_refused(tmp_path):
 def test_unknown_owner_is_an_error(tmp_path):
     with pytest.raises(fs.SyncError, match="owner/group: no user .no-such-user-xyz. on this host"):
         fs.plan(str(tmp_path), {}, {"files": {}}, True, MODE, "no-such-user-xyz", None, False)
+
+
+def test_every_file_is_fsynced_before_its_rename_and_the_manifest_comes_after_the_directory(tmp_path, monkeypatch):
+    """The writing order of docs/manifest.md: file fsync, rename, directory fsync, then the manifest; prune last."""
+    dest = tmp_path / "root"
+    sync(dest, {"old.cfg": "O\n"})
+    events = []
+    real_fsync, real_replace, real_unlink = os.fsync, os.replace, os.unlink
+
+    def fsync(fd):
+        target = os.readlink("/proc/self/fd/%d" % fd)
+        events.append(("fsync", "dir" if os.path.isdir(target) else os.path.basename(target)))
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("rename", os.path.basename(dst)))
+        return real_replace(src, dst)
+
+    def unlink(path):
+        events.append(("unlink", os.path.basename(path)))
+        return real_unlink(path)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "unlink", unlink)
+    sync(dest, {"a.cfg": "A\n", "b.cfg": "B\n"})
+    renames = [e for e in events if e[0] == "rename"]
+    assert renames == [("rename", "a.cfg"), ("rename", "b.cfg"), ("rename", fs.MANIFEST)]
+    for name in ("a.cfg", "b.cfg", fs.MANIFEST):
+        rename = events.index(("rename", name))
+        assert events[rename - 1][0] == "fsync" and events[rename - 1][1].startswith(".autoprov-"), events  # its temporary file
+    manifest_at = events.index(("rename", fs.MANIFEST))
+    assert ("fsync", "dir") in events[events.index(("rename", "b.cfg")) : manifest_at - 1], "directory not synced before the manifest"
+    assert events[manifest_at + 1] == ("fsync", "dir")
+    assert events.index(("unlink", "old.cfg")) > manifest_at and events[-1] == ("fsync", "dir")
+
+
+def with_device(files, mac="001565aabb01"):
+    m = manifest(files)
+    m["devices"] = {mac: {"vendor": "yealink", "model": "T46S", "files": sorted(files)}}
+    return m
+
+
+def test_provisioning_windows_open_for_new_and_changed_devices_only(tmp_path):
+    """A device new to the manifest or whose files change gets window = now; others keep theirs."""
+    old = with_device({"a.cfg": "A\n"})
+    old["devices"]["001565aabb01"]["window"] = 1000.0
+    new = with_device({"a.cfg": "A\n"})
+    new["devices"]["0015650000ff"] = {"vendor": "yealink", "model": "T46S", "files": ["b.cfg"]}
+    stamped = fs.stamp_windows(new, old, written=["b.cfg"], now=5000.0)
+    assert stamped["devices"]["001565aabb01"]["window"] == 1000.0  # unchanged: the window it had
+    assert stamped["devices"]["0015650000ff"]["window"] == 5000.0  # new device
+    assert fs.stamp_windows(new, old, written=["a.cfg"], now=6000.0)["devices"]["001565aabb01"]["window"] == 6000.0
+    assert fs.stamp_windows(new, None, written=[], now=7.0)["devices"]["001565aabb01"]["window"] == 7.0  # no manifest yet
+
+
+def test_rerun_keeps_the_window_and_is_unchanged(tmp_path):
+    dest = tmp_path / "root"
+    files = {"a.cfg": "A\n"}
+    plan = fs.plan(str(dest), {"a.cfg": sha("A\n")}, with_device(files), True, MODE, None, None, False)
+    fs.apply(str(dest), files, [], [], [], with_device(files), MODE, None, None)
+    window = json.loads((dest / fs.MANIFEST).read_text())["devices"]["001565aabb01"]["window"]
+    assert plan["changed"] and isinstance(window, float)
+    again = fs.plan(str(dest), {"a.cfg": sha("A\n")}, with_device(files), True, MODE, None, None, False)
+    assert not again["changed"]
+
+
+def test_reopen_opens_the_window_again(tmp_path):
+    dest = tmp_path / "root"
+    files = {"a.cfg": "A\n"}
+    fs.apply(str(dest), files, [], [], [], with_device(files), MODE, None, None)
+    before = json.loads((dest / fs.MANIFEST).read_text())["devices"]["001565aabb01"]["window"]
+    wanted = {"a.cfg": sha("A\n")}
+    plan = fs.plan(str(dest), wanted, with_device(files), True, MODE, None, None, False, reopen=["001565aabb01"])
+    assert plan["changed"] and plan["write"] == []  # only the manifest changes
+    fs.apply(str(dest), {}, [], [], [], with_device(files), MODE, None, None, reopen=["001565aabb01"])
+    assert json.loads((dest / fs.MANIFEST).read_text())["devices"]["001565aabb01"]["window"] > before

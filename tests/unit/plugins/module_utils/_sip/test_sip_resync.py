@@ -15,7 +15,7 @@ from autoprov_responder import store as responder_store
 
 YEALINK, POLY, CISCO, SNOM = "001565aabb01", "0004f2aabb02", "00562baabb03", "000413aabb04"
 MANIFEST = {
-    "format": 1,
+    "format": 2,
     "devices": {
         YEALINK: {"vendor": "yealink", "model": "T46S", "files": [], "extensions": ["201", "202"]},
         POLY: {"vendor": "poly", "model": "VVX450", "files": [], "extensions": ["10#1"]},
@@ -99,7 +99,7 @@ def test_check_mode_tolerates_devices_not_in_the_manifest_yet():
 
 
 def test_a_vendor_the_catalog_lacks_needs_an_event():
-    manifest = {"format": 1, "devices": {YEALINK: {"vendor": "acme", "extensions": ["1"]}}}
+    manifest = {"format": 2, "devices": {YEALINK: {"vendor": "acme", "extensions": ["1"]}}}
     with pytest.raises(_resync.ResyncError, match="device 001565aabb01: vendor: 'acme'.*give event"):
         _resync.plan([YEALINK], manifest, PATH, {})
     entries, _unused = _resync.plan([YEALINK], manifest, PATH, {}, event="check-sync")
