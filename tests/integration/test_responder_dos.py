@@ -233,11 +233,28 @@ def test_a_file_rewritten_in_place_mid_stream_is_never_served_mixed(lab):
         assert got["status"] == 200
         complete = got["received"] == got["length"]
         assert not complete or '"%s"' % got["body_hex_sha256"][:32] == got["etag"], "a mixed body went out whole as 200: %s" % got
-        # What is served next is the new content under its own ETag, in full.
+        # Until the manifest vouches for the new content, the file is "updating": 503, try again.
         data = b"\xff" * (1 << 20) + BIG[1 << 20 :]
+        assert lab.get("T46S-firmware.rom")["status"] == 503
+        # Once it does (device_configs writes the file, then the manifest), the new content goes out
+        # under its own ETag, in full.
+        _vouch_for(lab.root, "T46S-firmware.rom", data)
+        wait_for(lambda: lab.get("T46S-firmware.rom")["status"] == 200, what="the manifest reloaded (checked once a second)")
         fresh = lab.client("slow_download", server=SERVER, port=8080, path=TOKEN + "T46S-firmware.rom", first=0)
         assert fresh["received"] == len(data) and fresh["etag"] == '"%s"' % hashlib.sha256(data).hexdigest()[:32], fresh
         path.write_bytes(BIG)
+        _vouch_for(lab.root, "T46S-firmware.rom", BIG)
+        wait_for(lambda: lab.get("T46S-firmware.rom")["status"] == 200, what="the manifest reloaded")
+
+
+def _vouch_for(root, name, data):
+    """The manifest's entry for `name` set to `data`'s digest, the manifest replaced atomically as device_configs does."""
+    manifest_path = root / ".autoprov-manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"][name]["sha256"] = hashlib.sha256(data).hexdigest()
+    tmp = root / ".autoprov-manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1))
+    os.replace(tmp, manifest_path)
 
 
 # --- TFTP -----------------------------------------------------------------------------------------

@@ -123,7 +123,11 @@ def test_unknown_mac_is_recorded_not_answered_unless_answer_unknown(site):
 
 
 def test_notify_retransmitted_through_30_percent_loss(site):
-    responder = site.start()
+    # The RFC 3261 schedule under loss, so the reflection bound is lifted here: with the default
+    # (amplification 3) a SUBSCRIBE transaction gets one NOTIFY retransmission unless the phone
+    # retransmits its SUBSCRIBE, and ~9 % of phones would miss both sends; the bound has its own
+    # tests (test_responder_failclosed).
+    responder = site.start(pnp_rate={"per_source": 1000, "notify": 1000, "window": 10, "amplification": 100})
     for ns, ifname in ((site.srv, site.srv_if), (site.phone, site.phone_if)):
         site.netns.add_loss(ns, ifname, 30)  # both directions: SUBSCRIBEs, 200s, NOTIFYs and their answers
     # Twenty phones; each stays 8 s after its 200 so that it answers our retransmitted NOTIFYs too.

@@ -28,8 +28,10 @@ PHONES = {
     "registered": ("001fc1cc0005", "htek", "205", "10.99.70.15", "cfg001fc1cc0005.xml"),
 }
 EVENT = "check-sync;reboot=false"
-# The catalog's resync_event where it is not EVENT (Grandstream and Htek act on "resync").
-EVENT_OF = {"grandstream": "resync", "htek": "resync"}
+# The Event each vendor acts on where it is not EVENT, as the references record it: Grandstream and Htek
+# "resync" (templates/{grandstream,htek}/reference.yml), Fanvil the plain "check-sync" that wazo-provd
+# sends (templates/fanvil/reference.yml).
+EVENT_OF = {"grandstream": "resync", "htek": "resync", "fanvil": "check-sync"}
 
 
 def scenario(uri, event, answer, linger_ms=3000):
