@@ -5,7 +5,9 @@ Ansible packs a module's module_utils by following static imports, so the list o
 vendor files has to be written out as imports somewhere. It is written here, from the
 directories, so that adding a vendor is adding its files:
 - plugins/module_utils/_catalog/index.py imports every _catalog/vendors/<vendor>.py;
-- plugins/module_utils/_rps/clients.py imports the client class of every _rps/<vendor>.py.
+- plugins/module_utils/_rps/clients.py imports the client class of every _rps/<vendor>.py;
+- plugins/doc_fragments/catalog.py lists the catalog's vendors as the choices of a `vendor` option
+  (documentation is YAML, so it cannot import them).
 """
 
 from __future__ import annotations
@@ -73,9 +75,32 @@ def rps_clients():
     return "\n".join(lines)
 
 
+def catalog_fragment():
+    vendors = [p.stem for p in _vendor_files(MODULE_UTILS / "_catalog" / "vendors")]
+    return "\n".join(
+        [
+            HEADER.replace("from the files of this directory", "from plugins/module_utils/_catalog/vendors/")
+            + '"""The catalog\'s vendors, as the choices of a module\'s `vendor` option (its description stays in the module)."""',
+            "",
+            "from __future__ import annotations",
+            "",
+            "",
+            "class ModuleDocFragment:",
+            "    # Merged into the module's own `vendor` option: the module gives description, type and required.",
+            '    VENDOR = r"""',
+            "options:",
+            "  vendor:",
+            "    choices: [%s]" % ", ".join(vendors),
+            '"""',
+            "",
+        ]
+    )
+
+
 OUTPUTS = {
     MODULE_UTILS / "_catalog" / "index.py": catalog_index,
     MODULE_UTILS / "_rps" / "clients.py": rps_clients,
+    ROOT / "plugins" / "doc_fragments" / "catalog.py": catalog_fragment,
 }
 
 

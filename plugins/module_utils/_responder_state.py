@@ -173,46 +173,14 @@ def report(inventory, manifest, store, now=None):
 
 def _device(wanted, in_manifest, files_of, fetches, refusal, pnp):
     expected = sorted(in_manifest.get("files", []))
-    # Shared files (model-wide) the device fetched count too: they are in the manifest without a MAC.
-    got = {}
-    for row in sorted(fetches, key=lambda r: r["time"]):
-        got[row["file"]] = row
-    files = []
-    for name in sorted(set(expected) | set(got)):
-        row = got.get(name)
-        current_sha = (files_of.get(name) or {}).get("sha256")
-        files.append(
-            {
-                "file": name,
-                "fetched": iso(row["time"]) if row else None,
-                "source": row["source"] if row else None,
-                # None: not fetched, or a file the manifest no longer lists.
-                "current": (row["sha256"] == current_sha) if row and current_sha else None,
-            }
-        )
+    got = {row["file"]: row for row in sorted(fetches, key=lambda r: r["time"])}  # the latest fetch of each file
+    files = _file_states(expected, got, files_of)
     last = max(fetches, key=lambda r: r["time"]) if fetches else None
-    firmware, firmware_from = None, None
-    for row in sorted(fetches, key=lambda r: r["time"], reverse=True):
-        if row.get("firmware"):
-            firmware, firmware_from = row["firmware"], "user-agent"
-            break
-    if not firmware and pnp and pnp.get("firmware"):
-        firmware, firmware_from = pnp["firmware"], "pnp"
+    firmware, firmware_from = _firmware(fetches, pnp)
     missing = [name for name in expected if name not in got and not (files_of.get(name) or {}).get("optional")]
     outdated = [f["file"] for f in files if f["current"] is False]
-    refused_after = refusal and (not last or refusal["time"] > last["time"])
-    if outdated:
-        state = "outdated"
-    elif last and not missing:
-        state = "current"
-    elif last:
-        state = "partial"
-    elif refused_after:
-        state = "refused"
-    elif pnp:
-        state = "pnp only"
-    else:
-        state = "never seen"
+    refused_after = bool(refusal) and (not last or refusal["time"] > last["time"])
+    state = _state(outdated, missing, last, refused_after, pnp)
     return {
         "mac": wanted["mac"],
         "vendor": wanted.get("vendor") or in_manifest.get("vendor"),
@@ -235,17 +203,57 @@ def _device(wanted, in_manifest, files_of, fetches, refusal, pnp):
             if refused_after
             else None
         ),
-        "last_pnp": (
+        "last_pnp": _pnp_summary(pnp),
+    }
+
+
+def _file_states(expected, got, files_of):
+    """Each file the manifest lists or the device fetched (shared, model-wide files count too)."""
+    files = []
+    for name in sorted(set(expected) | set(got)):
+        row = got.get(name)
+        current_sha = (files_of.get(name) or {}).get("sha256")
+        files.append(
             {
-                "time": iso(pnp["time"]),
-                "source": pnp["source"],
-                "answered": bool(pnp["answered"]),
-                "reason": pnp["reason"],
-                "notify": pnp["notify"],
+                "file": name,
+                "fetched": iso(row["time"]) if row else None,
+                "source": row["source"] if row else None,
+                # None: not fetched, or a file the manifest no longer lists.
+                "current": (row["sha256"] == current_sha) if row and current_sha else None,
             }
-            if pnp
-            else None
-        ),
+        )
+    return files
+
+
+def _firmware(fetches, pnp):
+    """(firmware, where from): the latest User-Agent that names one, else the PnP SUBSCRIBE's."""
+    for row in sorted(fetches, key=lambda r: r["time"], reverse=True):
+        if row.get("firmware"):
+            return row["firmware"], "user-agent"
+    if pnp and pnp.get("firmware"):
+        return pnp["firmware"], "pnp"
+    return None, None
+
+
+def _state(outdated, missing, last, refused_after, pnp):
+    if outdated:
+        return "outdated"
+    if last:
+        return "partial" if missing else "current"
+    if refused_after:
+        return "refused"
+    return "pnp only" if pnp else "never seen"
+
+
+def _pnp_summary(pnp):
+    if not pnp:
+        return None
+    return {
+        "time": iso(pnp["time"]),
+        "source": pnp["source"],
+        "answered": bool(pnp["answered"]),
+        "reason": pnp["reason"],
+        "notify": pnp["notify"],
     }
 
 

@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - pbxops.autoprov.attributes
   - pbxops.autoprov.attributes.READ_ONLY
+  - pbxops.autoprov.catalog.VENDOR
 attributes:
   check_mode:
     support: full
@@ -34,10 +35,9 @@ attributes:
     details: Never reports a change.
 options:
   vendor:
-    description: The vendor whose phone to imitate.
+    description: The vendor whose phone to imitate (the choices are the catalog's vendors).
     type: str
     required: true
-    choices: [cisco, fanvil, grandstream, htek, poly, snom, yealink, yeastar]
   mac:
     description: MAC address of the imitated phone (any common notation).
     type: str

@@ -305,78 +305,95 @@ def _url(value, problems):
     return value, path
 
 
-def load(path=None, overrides=None):
-    """Read the file (if any), apply command-line overrides, check everything; raises ConfigError."""
-    problems = []
-    raw = {}
-    if path:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                raw = json.load(handle)
-        except OSError as exc:
-            raise ConfigError(["%s: cannot read the configuration: %s" % (path, exc.strerror)])
-        except ValueError as exc:
-            raise ConfigError(["%s: not valid JSON: %s" % (path, exc)])
-        if not isinstance(raw, dict):
-            raise ConfigError(["%s: must hold a JSON object" % path])
-    raw = dict(raw)
-    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    for key in sorted(set(raw) - KNOWN_KEYS):
-        problems.append("%s: unknown key; valid keys: %s" % (key, ", ".join(sorted(KNOWN_KEYS))))
+def _read(path):
+    """The configuration file's JSON object ({} without a file); raises ConfigError."""
+    if not path:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            raw = json.load(handle)
+    except OSError as exc:
+        raise ConfigError(["%s: cannot read the configuration: %s" % (path, exc.strerror)])
+    except ValueError as exc:
+        raise ConfigError(["%s: not valid JSON: %s" % (path, exc)])
+    if not isinstance(raw, dict):
+        raise ConfigError(["%s: must hold a JSON object" % path])
+    return dict(raw)
 
-    root = raw.get("root")
-    if not isinstance(root, str) or not root:
+
+def _root(value, problems):
+    if not isinstance(value, str) or not value:
         problems.append("root: missing; the config root directory (autoprov_config_root)")
-        root = None
-    else:
-        root = os.path.realpath(root)
-    url, url_path = _url(raw.get("url"), problems)
+        return None
+    return os.path.realpath(value)
 
-    interfaces = raw.get("interfaces", [])
-    if isinstance(interfaces, str):
-        interfaces = [interfaces]
+
+def _interfaces(value, problems):
+    interfaces = [value] if isinstance(value, str) else value
     if not isinstance(interfaces, list) or not all(isinstance(i, str) and i for i in interfaces):
         problems.append("interfaces: must be a list of interface names, got %r" % (interfaces,))
-        interfaces = []
+        return []
+    return interfaces
 
-    base = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
-    db = raw.get("db", "status.sqlite")
-    if not isinstance(db, str) or not db:
-        problems.append("db: must be a file name, got %r" % (db,))
-        db = "status.sqlite"
-    db = os.path.join(base, db)
 
+def _db(value, base, problems):
+    if not isinstance(value, str) or not value:
+        problems.append("db: must be a file name, got %r" % (value,))
+        value = "status.sqlite"
+    return os.path.join(base, value)
+
+
+def _tls(raw, base, problems):
+    """(https_listen, tls_cert, tls_key): HTTPS needs both PEM files; the names are relative to the config file."""
     tls_cert, tls_key = raw.get("tls_cert"), raw.get("tls_key")
     https_listen = _listen_list(raw.get("https_listen", []), "https_listen", 8443, problems)
     if https_listen and not (tls_cert and tls_key):
         problems.append("https_listen: needs tls_cert and tls_key (PEM files)")
+    paths = []
     for key, value in (("tls_cert", tls_cert), ("tls_key", tls_key)):
         if value is not None and (not isinstance(value, str) or not value):
             problems.append("%s: must be a file name or null" % key)
+        paths.append(os.path.join(base, value) if isinstance(value, str) and value else None)
+    return https_listen, paths[0], paths[1]
 
-    level = raw.get("log_level", "info")
-    if level not in LOG_LEVELS:
-        problems.append("log_level: %r; valid: %s" % (level, ", ".join(LOG_LEVELS)))
-        level = "info"
-    window = raw.get("provisioning_window", _PROVISIONING_WINDOW)
-    if isinstance(window, bool) or not isinstance(window, (int, float)) or window < 0:
-        problems.append("provisioning_window: must be a number of seconds >= 0 (0: the window never closes), got %r" % (window,))
-        window = _PROVISIONING_WINDOW
-    retention = raw.get("retention_days", 90)
-    if isinstance(retention, bool) or not isinstance(retention, (int, float)) or retention <= 0:
-        problems.append("retention_days: must be a number of days > 0, got %r" % (retention,))
-        retention = 90
 
+def _log_level(value, problems):
+    if value not in LOG_LEVELS:
+        problems.append("log_level: %r; valid: %s" % (value, ", ".join(LOG_LEVELS)))
+        return "info"
+    return value
+
+
+def _number(raw, key, default, minimum, strict, what, problems):
+    """A number >= minimum (> minimum when strict), else the default and a problem saying what is valid."""
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum or (strict and value == minimum):
+        problems.append("%s: must be %s, got %r" % (key, what, value))
+        return default
+    return value
+
+
+def load(path=None, overrides=None):
+    """Read the file (if any), apply command-line overrides, check everything; raises ConfigError."""
+    problems = []
+    raw = _read(path)
+    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    for key in sorted(set(raw) - KNOWN_KEYS):
+        problems.append("%s: unknown key; valid keys: %s" % (key, ", ".join(sorted(KNOWN_KEYS))))
+    base = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
+    url, url_path = _url(raw.get("url"), problems)
+    db = _db(raw.get("db", "status.sqlite"), base, problems)
+    https_listen, tls_cert, tls_key = _tls(raw, base, problems)
     config = Config(
-        root=root,
+        root=_root(raw.get("root"), problems),
         url=url,
         url_path=url_path,
         sip_listen=_ipv4_only(_listen_list(raw.get("sip_listen", ["0.0.0.0:5060"]), "sip_listen", 5060, problems), "sip_listen", problems),
-        interfaces=interfaces,
+        interfaces=_interfaces(raw.get("interfaces", []), problems),
         http_listen=_listen_list(raw.get("http_listen", ["0.0.0.0:8080"]), "http_listen", 8080, problems),
         https_listen=https_listen,
-        tls_cert=os.path.join(base, tls_cert) if isinstance(tls_cert, str) and tls_cert else None,
-        tls_key=os.path.join(base, tls_key) if isinstance(tls_key, str) and tls_key else None,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
         tftp_listen=_listen_list(raw.get("tftp_listen", []), "tftp_listen", 69, problems),
         db=db,
         bindings=os.path.splitext(db)[0] + ".bindings.json",
@@ -387,10 +404,12 @@ def load(path=None, overrides=None):
         lockout=_limits(raw.get("lockout"), _LOCKOUT, "lockout", problems),
         pnp_rate=_limits(raw.get("pnp_rate"), _PNP_RATE, "pnp_rate", problems),
         tftp_secret_allow=_networks(raw.get("tftp_secret_allow", []), "tftp_secret_allow", problems),
-        provisioning_window=window,
-        retention_days=retention,
+        provisioning_window=_number(
+            raw, "provisioning_window", _PROVISIONING_WINDOW, 0, False, "a number of seconds >= 0 (0: the window never closes)", problems
+        ),
+        retention_days=_number(raw, "retention_days", 90, 0, True, "a number of days > 0", problems),
         http_limits=_limits(raw.get("http_limits"), _HTTP_LIMITS, "http_limits", problems),
-        log_level=level,
+        log_level=_log_level(raw.get("log_level", "info"), problems),
     )
     if problems:
         raise ConfigError(problems)

@@ -299,9 +299,40 @@ def build_scope(params):
     problems = []
     create = bool(params.get("create"))
     present = params.get("state", "present") == "present"
-
-    options = []
     url = params.get("provisioning_url")
+    options = _scope_options(params, url, problems)
+    routers, found = _addresses("routers", params.get("routers"), network)
+    problems.extend(found)
+    dns_servers, found = _addresses("dns_servers", params.get("dns_servers"))
+    problems.extend(found)
+    pbx_address = _pbx_address(params.get("pbx_address"), url, network, problems)
+    pools = _scope_pools(params.get("pools") or [], network, problems)
+    problems.extend(_pool_conflicts(pools, routers, pbx_address))
+    lease_time = params.get("lease_time")
+    if lease_time is not None and not MIN_LEASE_TIME <= lease_time <= MAX_LEASE_TIME:
+        problems.append("lease_time: %s seconds; give %d..%d" % (lease_time, MIN_LEASE_TIME, MAX_LEASE_TIME))
+    problems.extend(_role_problems(params, network, create, present, url))
+    if problems:
+        raise ScopeError(problems)
+    return dict(
+        subnet=str(network.cidr),
+        network=str(network.network),
+        netmask=str(network.netmask),
+        prefixlen=network.prefixlen,
+        create=create,
+        state="present" if present else "absent",
+        pools=[[str(IPAddress(p.first)), str(IPAddress(p.last))] for _i, p in sorted(pools, key=lambda ip: ip[1].first)],
+        routers=[str(a) for a in routers],
+        dns_servers=[str(a) for a in dns_servers],
+        lease_time=lease_time,
+        pbx_address=str(pbx_address) if pbx_address is not None else None,
+        options=sorted(options, key=lambda o: (o["vendor_class"] is not None, o["vendor_class"] or "", o["code"])),
+    )
+
+
+def _scope_options(params, url, problems):
+    """Option 66 from provisioning_url, then the task's options, with their conflicts."""
+    options = []
     if url is not None:
         try:
             options.append(_parse_option(-1, dict(code=66, value=url)))
@@ -318,31 +349,32 @@ def build_scope(params):
         except ScopeError as exc:
             problems.extend(exc.problems)
     problems.extend(_option_conflicts(options, url is not None))
+    return options
 
-    routers, found = _addresses("routers", params.get("routers"), network)
-    problems.extend(found)
-    dns_servers, found = _addresses("dns_servers", params.get("dns_servers"))
-    problems.extend(found)
-    pbx_address = None
-    if params.get("pbx_address"):
-        pbx_address = _ipv4(params["pbx_address"])
-        if pbx_address is None:
-            problems.append("pbx_address: %r is not an IPv4 address" % params["pbx_address"])
-    else:
-        pbx_address = _default_pbx_address(url, network)
 
+def _pbx_address(given, url, network, problems):
+    """The PBX's address: as given, else the provisioning URL's host when it is in the subnet."""
+    if not given:
+        return _default_pbx_address(url, network)
+    address = _ipv4(given)
+    if address is None:
+        problems.append("pbx_address: %r is not an IPv4 address" % given)
+    return address
+
+
+def _scope_pools(texts, network, problems):
     pools = []
-    for index, text in enumerate(params.get("pools") or []):
+    for index, text in enumerate(texts):
         try:
             pools.append((index, _parse_pool(index, text, network)))
         except ScopeError as exc:
             problems.extend(exc.problems)
-    problems.extend(_pool_conflicts(pools, routers, pbx_address))
+    return pools
 
-    lease_time = params.get("lease_time")
-    if lease_time is not None and not MIN_LEASE_TIME <= lease_time <= MAX_LEASE_TIME:
-        problems.append("lease_time: %s seconds; give %d..%d" % (lease_time, MIN_LEASE_TIME, MAX_LEASE_TIME))
 
+def _role_problems(params, network, create, present, url):
+    """What the PBX's role (DHCP server with create, else a guest on a third-party server) allows."""
+    problems = []
     if not create:
         for field in ("pools", "routers", "dns_servers", "lease_time"):
             if params.get(field) not in (None, []):
@@ -354,23 +386,7 @@ def build_scope(params):
         problems.append("pools: the PBX as DHCP server (create: true) needs at least one pool, e.g. [%s]" % _example_pool(network))
     if present and not create and url is None and not params.get("options"):
         problems.append("provisioning_url or options: nothing to add to the subnet; give provisioning_url (option 66) or options")
-    if problems:
-        raise ScopeError(problems)
-
-    return dict(
-        subnet=str(network.cidr),
-        network=str(network.network),
-        netmask=str(network.netmask),
-        prefixlen=network.prefixlen,
-        create=create,
-        state="present" if present else "absent",
-        pools=[[str(IPAddress(p.first)), str(IPAddress(p.last))] for _i, p in sorted(pools, key=lambda ip: ip[1].first)],
-        routers=[str(a) for a in routers],
-        dns_servers=[str(a) for a in dns_servers],
-        lease_time=lease_time,
-        pbx_address=str(pbx_address) if pbx_address is not None else None,
-        options=sorted(options, key=lambda o: (o["vendor_class"] is not None, o["vendor_class"] or "", o["code"])),
-    )
+    return problems
 
 
 def _option_conflicts(options, from_url):

@@ -150,60 +150,55 @@ def probe(vendor, mac, model, firmware, target, source_ip=None, source_port=0, t
             raise ProbeError("target %s" % exc) from None
     sock = _socket_for(host, source_ip, source_port)
     started = time.monotonic()
-    result = {
-        "target": "%s:%d" % (host, port),
-        "source": None,
-        "subscribe": None,
-        "subscribe_status": None,
-        "answered_by": None,
-        "notify": None,
-        "url": None,
-        "elapsed_ms": None,
-    }
+    result = dict.fromkeys(("target", "source", "subscribe", "subscribe_status", "answered_by", "notify", "url", "elapsed_ms"))
+    result["target"] = "%s:%d" % (host, port)
     try:
         local_ip, local_port = sock.getsockname()
         result["source"] = "%s:%d" % (local_ip, local_port)
         call_id = _sip.new_call_id(local_ip)
         message = build_subscribe(vendor, mac, model, firmware, local_ip, local_port, call_id, tag=_sip.new_tag(), branch=_sip.new_branch())
         result["subscribe"] = message.decode()
-        timer = _sip.Retransmission(started, timeout)
-        while True:
-            now = time.monotonic()
-            if result["subscribe_status"] is None and timer.due(now):
-                sock.sendto(message, (host, port))
-                timer.sent(now)
-            if timer.expired(now):
-                break
-            # Once the SUBSCRIBE is answered, only the NOTIFY is awaited (until the deadline).
-            wake = timer.deadline if result["subscribe_status"] is not None else timer.wake_at()
-            sock.settimeout(max(wake - now, 0.001))
-            try:
-                data, peer = sock.recvfrom(65535)
-            except socket.timeout:
-                continue
-            reply = _sip.parse_message(data)
-            if not reply or _sip.header(reply, "call-id") != call_id:
-                continue
-            if reply["kind"] == "response" and _sip.cseq_method(reply) == "SUBSCRIBE":
-                if reply["status"] >= 200:
-                    result["subscribe_status"] = reply["status"]
-                    result["answered_by"] = "%s:%d" % peer
-                    if reply["status"] >= 300:
-                        break
-            elif reply["kind"] == "request" and reply["method"] == "NOTIFY":
-                sock.sendto(_sip.build_ok(reply), peer)  # answered, so the responder stops retransmitting
-                result["notify"] = {
-                    "from": "%s:%d" % peer,
-                    "event": _sip.header(reply, "event"),
-                    "subscription_state": _sip.header(reply, "subscription-state"),
-                    "content_type": _sip.header(reply, "content-type"),
-                }
-                result["url"] = reply["body"].strip() or None
-                break
+        _exchange(sock, message, (host, port), call_id, _sip.Retransmission(started, timeout), result)
     finally:
         sock.close()
     result["elapsed_ms"] = round((time.monotonic() - started) * 1000, 1)
     return result
+
+
+def _exchange(sock, message, dest, call_id, timer, result):
+    """Send the SUBSCRIBE on the retransmission timer until answered, then await the NOTIFY (until the deadline)."""
+    while True:
+        now = time.monotonic()
+        if result["subscribe_status"] is None and timer.due(now):
+            sock.sendto(message, dest)
+            timer.sent(now)
+        if timer.expired(now):
+            return
+        wake = timer.deadline if result["subscribe_status"] is not None else timer.wake_at()
+        sock.settimeout(max(wake - now, 0.001))
+        try:
+            data, peer = sock.recvfrom(65535)
+        except socket.timeout:
+            continue
+        reply = _sip.parse_message(data)
+        if not reply or _sip.header(reply, "call-id") != call_id:
+            continue
+        if reply["kind"] == "response" and _sip.cseq_method(reply) == "SUBSCRIBE":
+            if reply["status"] >= 200:
+                result["subscribe_status"] = reply["status"]
+                result["answered_by"] = "%s:%d" % peer
+                if reply["status"] >= 300:
+                    return
+        elif reply["kind"] == "request" and reply["method"] == "NOTIFY":
+            sock.sendto(_sip.build_ok(reply), peer)  # answered, so the responder stops retransmitting
+            result["notify"] = {
+                "from": "%s:%d" % peer,
+                "event": _sip.header(reply, "event"),
+                "subscription_state": _sip.header(reply, "subscription-state"),
+                "content_type": _sip.header(reply, "content-type"),
+            }
+            result["url"] = reply["body"].strip() or None
+            return
 
 
 # -- fetching the files ------------------------------------------------------------

@@ -117,7 +117,6 @@ def plan(macs, manifest, manifest_path, seen, overrides=None, port=_sip.SIP_PORT
             errors.append("event: %s" % exc)
     devices = (manifest or {}).get("devices") or {}
     for mac in macs:
-        device = devices.get(mac)
         entry = {
             "mac": mac,
             "vendor": None,
@@ -128,6 +127,7 @@ def plan(macs, manifest, manifest_path, seen, overrides=None, port=_sip.SIP_PORT
             "address_from": None,
             "last_seen": None,
         }
+        device = devices.get(mac)
         if device is None:
             problem = "device %s: mac: not in the manifest %s; valid are the devices device_configs rendered for this PBX" % (
                 mac,
@@ -137,34 +137,47 @@ def plan(macs, manifest, manifest_path, seen, overrides=None, port=_sip.SIP_PORT
                 errors.append(problem)
                 continue
             warnings.append(problem + " (in check mode device_configs writes nothing: it will be there after a real run)")
-        else:
-            entry["vendor"] = device.get("vendor")
-            extensions = [str(e) for e in device.get("extensions") or [] if str(e)]
-            entry["user"] = extensions[0] if extensions else mac
-            if event is None:
-                vendor = _catalog.VENDORS.get(entry["vendor"])
-                if vendor is None:
-                    errors.append(
-                        "device %s: vendor: %r (manifest) is not a vendor of the catalog (%s); give event to resync it"
-                        % (mac, entry["vendor"], ", ".join(sorted(_catalog.VENDORS)))
-                    )
-                    continue
-                entry["event"] = vendor.resync_event
-        if mac in addresses:
-            entry["host"], entry["port"] = addresses[mac]
-            entry["address_from"] = "addresses"
-        elif mac in seen:
-            address, when = seen[mac]
-            try:
-                entry["host"], entry["port"] = _sip.plain_address(address), port
-                entry["address_from"] = "status_db"
-                entry["last_seen"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when)) if when else None
-            except ValueError:  # not ours to fail on: the device is reported without an address
-                warnings.append("device %s: the status database holds %r as its address, which is no IP address" % (mac, address))
+        elif not _from_manifest(entry, device, event, errors):
+            continue
+        _address(entry, addresses, seen, port, warnings)
         entries.append(entry)
     if errors:
         raise ResyncError("; ".join(errors))
     return entries, warnings
+
+
+def _from_manifest(entry, device, event, errors):
+    """Vendor, user (the first extension) and Event (the vendor's, unless given) into entry; False on a problem."""
+    mac = entry["mac"]
+    entry["vendor"] = device.get("vendor")
+    extensions = [str(e) for e in device.get("extensions") or [] if str(e)]
+    entry["user"] = extensions[0] if extensions else mac
+    if event is None:
+        vendor = _catalog.VENDORS.get(entry["vendor"])
+        if vendor is None:
+            errors.append(
+                "device %s: vendor: %r (manifest) is not a vendor of the catalog (%s); give event to resync it"
+                % (mac, entry["vendor"], ", ".join(sorted(_catalog.VENDORS)))
+            )
+            return False
+        entry["event"] = vendor.resync_event
+    return True
+
+
+def _address(entry, addresses, seen, port, warnings):
+    """Where to send: the addresses option first, else the address the status store last saw."""
+    mac = entry["mac"]
+    if mac in addresses:
+        entry["host"], entry["port"] = addresses[mac]
+        entry["address_from"] = "addresses"
+    elif mac in seen:
+        address, when = seen[mac]
+        try:
+            entry["host"], entry["port"] = _sip.plain_address(address), port
+            entry["address_from"] = "status_db"
+            entry["last_seen"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when)) if when else None
+        except ValueError:  # not ours to fail on: the device is reported without an address
+            warnings.append("device %s: the status database holds %r as its address, which is no IP address" % (mac, address))
 
 
 def request_uri(entry):

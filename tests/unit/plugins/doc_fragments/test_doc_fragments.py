@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import yaml
 
-from ansible_collections.pbxops.autoprov.plugins.doc_fragments import attributes, responder_state
+from ansible_collections.pbxops.autoprov.plugins.doc_fragments import attributes, catalog, responder_state
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _responder_state
+from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog as _catalog
+from ansible_collections.pbxops.autoprov.plugins.module_utils._modules import pnp_probe
 
 
 def test_responder_state_fragment_documents_exactly_the_argument_spec():
@@ -22,3 +24,8 @@ def test_attribute_fragments_parse_and_name_only_attributes():
         doc = yaml.safe_load(text)
         assert list(doc) == ["attributes"]
         assert all("support" in value for value in doc["attributes"].values())
+
+
+def test_catalog_fragment_lists_the_vendors_pnp_probe_accepts():
+    documented = yaml.safe_load(catalog.ModuleDocFragment.VENDOR)["options"]["vendor"]["choices"]
+    assert documented == sorted(_catalog.VENDORS) == pnp_probe.ARGUMENT_SPEC["vendor"]["choices"]
