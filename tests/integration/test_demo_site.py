@@ -73,7 +73,9 @@ def test_demo_provisions_a_phone_end_to_end(netns, tmp_path):
     # A change for every phone, with resync: the phone that fetched is asked at the address it fetched
     # from (nothing answers on the demo's loopback), the others were never seen. The resync interval is
     # in every vendor's file (the time zone is not: the Yeastar TA keeps its own, issue 12).
-    resync = play("pbxops.autoprov.site", "-e", "autoprov_resync_interval=720", "-e", "autoprov_resync=true", "-e", "autoprov_resync_timeout=1")
+    resync = play(
+        "pbxops.autoprov.site", "-e", "autoprov_resync_interval=720", "-e", "autoprov_resync=true", "-e", "autoprov_resync_timeout=1"
+    )
     assert resync.rc == 0, resync.output[-3000:]
     task = "pbxops.autoprov.provision : Ask the devices whose configuration changed to fetch it now (SIP NOTIFY check-sync)"
     outcomes = {d["mac"]: d for d in resync.task(task)["result"]["devices"]}
