@@ -309,6 +309,36 @@ def test_a_small_rrq_draws_a_bounded_answer(lab):
     assert flood["factor"] <= 1, flood  # per-address budget for answers to unproven addresses
 
 
+def test_tftp_misses_lock_out_tftp_only_never_http(lab):
+    """Ten spoofed RRQs for missing files in a victim's name must not lock the victim out of HTTP
+    (UDP sources can be forged; TCP ones cannot). The control: ten HTTP misses do lock HTTP."""
+    lab.start(tftp_listen=["%s:69" % SERVER])
+    victim, control = source(7), source(8)
+    misses = ["%snot-there-%d.cfg" % (TOKEN.lstrip("/"), n) for n in range(20)]
+    got = lab.client("tftp_misses", server=SERVER, source=victim, names=misses)["errors"]
+    assert got[:10] == [1] * 10, got  # File not found (RFC 1350 error 1) until the TFTP lockout
+    assert 1 not in got[11:], got  # then that source gets nothing but refusals over TFTP
+    assert lab.get("y000000000066.cfg", n=7)["status"] == 200
+    for n in range(12):
+        lab.client("get", server=SERVER, port=8080, path=TOKEN + "not-there-%d.cfg" % n, source=control)
+    assert lab.get("y000000000066.cfg", n=8)["status"] != 200
+
+
+def test_requests_while_the_root_is_gone_lock_nobody_out(lab):
+    """A config root that is away (an NFS hiccup, a restore) makes every phone miss; those misses do
+    not count, and nothing locked while it was gone stays locked once it is back."""
+    lab.start()
+    aside = lab.root.with_name("root-away")
+    lab.root.rename(aside)
+    try:
+        # What a booting phone asks for, the names its model might use (misses count per distinct name).
+        statuses = {lab.get("y000000000066-%d.cfg" % n, n=9)["status"] for n in range(15)}
+    finally:
+        aside.rename(lab.root)
+    assert 200 not in statuses, statuses
+    wait_for(lambda: lab.get("y000000000066.cfg", n=9)["status"] == 200, what="the root served again to the phone that missed")
+
+
 # --- bounded storage, safe display -----------------------------------------------------------------
 def _db_bytes(responder):
     db = Path(responder.settings["db"])
