@@ -14,7 +14,8 @@ import sqlite3
 import time
 import unicodedata
 
-SCHEMA_VERSIONS = (1,)
+# 2 added fetches.credential; a version 1 database (a responder not restarted since) reads as NULL there.
+SCHEMA_VERSIONS = (1, 2)
 MANIFEST = ".autoprov-manifest.json"
 # Where the responder role writes the responder's configuration (roles/responder: autoprov_responder_config_dir).
 RESPONDER_CONFIG = "/etc/autoprov-responder/responder.json"
@@ -85,6 +86,7 @@ class Store:
         if version not in SCHEMA_VERSIONS:
             self.db.close()
             raise StatusError("%s: status database schema version %s is not one this module reads (%s)" % (path, version, SCHEMA_VERSIONS))
+        self.version = version
         self.db.row_factory = sqlite3.Row
 
     def close(self):
@@ -98,7 +100,8 @@ class Store:
 
     def last_fetches(self):
         return self._rows(
-            "SELECT mac, file, time, source, proto, firmware, model, user_agent, sha256 FROM last_fetches WHERE mac IS NOT NULL"
+            "SELECT mac, file, time, source, proto, firmware, model, user_agent, sha256, %s FROM last_fetches WHERE mac IS NOT NULL"
+            % ("credential" if self.version >= 2 else "NULL AS credential")
         )
 
     def devices_seen(self):
@@ -204,7 +207,15 @@ def _device(wanted, in_manifest, files_of, fetches, refusal, pnp):
             else None
         ),
         "last_pnp": _pnp_summary(pnp),
+        "credential": _credential(fetches),
     }
+
+
+def _credential(fetches):
+    """The kind of pair the device's newest authenticated fetch proved (shared, device, or previous:
+    the pair a rotation replaced, still accepted in its grace window), or None."""
+    proved = [row for row in fetches if row.get("credential")]
+    return max(proved, key=lambda r: r["time"])["credential"] if proved else None
 
 
 def _file_states(expected, got, files_of):
@@ -330,6 +341,8 @@ def table(pbx, devices, discovered, now=None):
             state += ": not fetched " + ", ".join(d["missing"])
         elif d["last_refused"]:
             state += ": %s %s (%s)" % (d["last_refused"]["status"], d["last_refused"]["path"], d["last_refused"]["reason"])
+        if d.get("credential") == "previous":
+            state += " (previous password)"
         rows.append(
             [
                 _colon(d["mac"]),

@@ -120,6 +120,12 @@ devices:
     last_pnp:
       description: The newest PnP SUBSCRIBE (C(time), C(source), C(answered), C(reason), C(notify)), or null.
       type: dict
+    credential:
+      description:
+        - The kind of credentials the device's newest authenticated fetch proved, or null (none needed).
+        - V(shared) (the PBX-wide pair), V(device) (its own pair), V(previous) (the PBX-wide pair a rotation
+          replaced, accepted until the grace window ends; see C(docs/day-two.md)).
+      type: str
 discovered:
   description: Devices seen by the responder that O(devices) does not have, newest first.
   returned: always
@@ -148,7 +154,9 @@ discovered:
       description: Address it was last seen from.
       type: str
 summary:
-  description: Number of devices per state, and C(discovered).
+  description:
+    - Number of devices per state and C(discovered); during a rotation also C(previous password), the devices
+      whose newest fetch used the replaced pair.
   returned: always
   type: dict
   sample: {current: 2, "never seen": 1, discovered: 1}
@@ -225,6 +233,9 @@ def main():
     for device in devices:
         summary[device["state"]] = summary.get(device["state"], 0) + 1
     summary["discovered"] = len(discovered)
+    on_previous = sum(1 for d in devices if d["credential"] == "previous")
+    if on_previous:  # a rotation's grace window: who still authenticates with the replaced pair
+        summary["previous password"] = on_previous
     for warning in warnings:
         module.warn(warning)
     module.exit_json(

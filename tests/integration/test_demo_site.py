@@ -7,19 +7,25 @@ responder listens) is private to the test.
 from __future__ import annotations
 
 import json
+import subprocess
 
 import yaml
 from helpers import ROOT, run_playbook
+from responder_support import user_agent
 
 DEMO = ROOT / "inventories" / "demo"
 VAULT_ARGS = ["--vault-password-file", str(DEMO / "vault-password.txt")]
 
 
-def demo_secrets():
+def demo_vault():
     from ansible.parsing.vault import VaultLib, VaultSecret
 
     vault = VaultLib([("default", VaultSecret((DEMO / "vault-password.txt").read_bytes().strip()))])
-    data = yaml.safe_load(vault.decrypt((DEMO / "group_vars" / "autoprov_pbx" / "vault.yml").read_bytes()))
+    return yaml.safe_load(vault.decrypt((DEMO / "group_vars" / "autoprov_pbx" / "vault.yml").read_bytes()))
+
+
+def demo_secrets():
+    data = demo_vault()
     # The URL token is not among them: it is a path segment every phone of the LAN is told (PnP,
     # DHCP), not a credential; the HTTP password is.
     return [data["vault_demo_admin_password"], data["vault_demo_http_password"]] + list(data["vault_demo_sip_secrets"].values())
@@ -83,6 +89,39 @@ def test_demo_provisions_a_phone_end_to_end(netns, tmp_path):
     assert outcomes["0015654aa937"]["address"].startswith("127.0.0.1")
     assert outcomes["0015654aa937"]["outcome"] in ("timeout", "unreachable")
     assert outcomes["249ad8102030"]["outcome"] == "no_address"
+
+    # Rotating the config host's password (docs/inventory.md): the new one goes into every file, the
+    # old one is still accepted until the grace window ends, and neither reaches the output.
+    vault = demo_vault()
+    old, new = vault["vault_demo_http_password"], "Rotated-Http-Pass-2"
+    rotation = {"autoprov_http_password": new, "autoprov_http_previous": {"password": old, "until": "2099-01-01T00:00:00Z"}}
+    rotate = play("pbxops.autoprov.site", "-e", json.dumps(rotation))
+    assert rotate.rc == 0, rotate.output[-3000:]
+    assert old not in rotate.output and new not in rotate.output
+    auth = json.loads((tmp_path / "demo-out" / "responder" / "etc" / "responder.json").read_text())["auth"]
+    assert (auth["password"], auth["previous"]) == (new, {"password": old, "until": "2099-01-01T00:00:00Z"})
+    assert "static.auto_provision.server.password = " + new in (configs / "0015654aa937.cfg").read_text()
+    url = "http://127.0.0.1:18080/%s/0015654aa937.cfg" % vault["vault_demo_url_token"]
+    for password in (old, new):
+        curl = subprocess.run(
+            [
+                *inside,
+                "curl",
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-A",
+                user_agent("yealink", "0015654aa937"),
+                "-u",
+                "phones:" + password,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert curl.stdout == "200", (curl.stdout, curl.stderr)
 
     stopped = play("pbxops.autoprov.site", "-e", "autoprov_responder_state=stopped")
     assert stopped.rc == 0, stopped.output[-3000:]

@@ -32,12 +32,27 @@ _LIFT_MARGIN = 5.0  # seconds: misses counted just before the root was seen gone
 class Fetch:
     """One request's facts, filled in as it is handled, then recorded and logged."""
 
-    __slots__ = ("time", "proto", "method", "source", "path", "file", "mac", "ua_mac", "vendor", "model", "firmware", "user_agent")
+    __slots__ = (
+        "time",
+        "proto",
+        "method",
+        "source",
+        "path",
+        "file",
+        "mac",
+        "ua_mac",
+        "vendor",
+        "model",
+        "firmware",
+        "user_agent",
+        "credential",
+    )
 
     def __init__(self, now, proto, method, source, path, user_agent=None):
         self.time, self.proto, self.method, self.source, self.path = now, proto, method, source, path[:512]
         self.user_agent = user_agent[:256] if user_agent else None
         self.file = self.mac = self.ua_mac = self.vendor = self.model = self.firmware = None
+        self.credential = None  # the kind of pair it proved (AuthConfig: shared, device, previous)
 
 
 def _lockout(settings):
@@ -184,12 +199,14 @@ class FileAccess:
             self.device_lock.forget(known)
 
     # --- HTTP credentials --------------------------------------------------------------------
-    def http_gate(self, headers, method, target, entry, source, now, tls):
+    def http_gate(self, headers, method, target, entry, fetch, now, tls):
         """None when the request may have the file as far as credentials go, else (status, reason, headers).
 
         A secret file needs auth configured, the device gate (device_refusal) and valid
-        credentials: the device's own pair, or the PBX-wide one (AuthConfig.identify).
+        credentials: the device's own pair, or the PBX-wide one (AuthConfig.identify); the kind
+        of pair proven goes into fetch.credential.
         """
+        source = fetch.source
         secret = entry is not None and entry.secret
         if self.auth is None:
             return (403, "no_credentials", ()) if secret else None
@@ -199,10 +216,11 @@ class FileAccess:
         if refusal is not None:
             return 403, refusal, ()
         mac = entry.mac if entry is not None else None
-        verdict, _identity = self.authenticator.check(
-            headers.get("authorization"), method, target, lambda user: self.auth.identify(user, mac), source, tls
+        verdict, identity = self.authenticator.check(
+            headers.get("authorization"), method, target, lambda user: self.auth.identify(user, mac, now), source, tls
         )
         if verdict == OK:
+            fetch.credential = identity[0]
             return None
         if verdict == FAILED:
             self.auth_failure(source, mac, now)
@@ -262,6 +280,7 @@ class FileAccess:
                 "reason": reason,
                 "bytes": sent,
                 "sha256": sha256,
+                "credential": fetch.credential,
             },
             known=fetch.mac is not None and fetch.mac in self.manifests.get().devices,
         )
@@ -277,6 +296,7 @@ class FileAccess:
             bytes=sent,
             mac=fetch.mac,
             ua=fetch.user_agent,
+            credential=fetch.credential,
         )
 
 

@@ -99,9 +99,10 @@ class Authenticator:
     def check(self, header, method, target, identify, source="", tls=True):
         """(verdict, identity) for an Authorization header value.
 
-        identify(username) returns what that user name may prove (an identity whose last item
-        is its Credentials) or None. verdict: OK, MISSING, FAILED, STALE, or REFUSED (Basic
-        over plain HTTP when that is not allowed; the password is not even looked at).
+        identify(username) returns the identities that user name may prove, in the order to try
+        them (each a tuple whose last item is its Credentials); the one proven is returned.
+        verdict: OK, MISSING, FAILED, STALE, or REFUSED (Basic over plain HTTP when that is not
+        allowed; the password is not even looked at).
         """
         if not header:
             return MISSING, None
@@ -122,11 +123,9 @@ class Authenticator:
         except (ValueError, UnicodeError):
             return FAILED, None
         user, colon, password = decoded.partition(":")
-        identity = identify(user) if colon else None
-        if identity is None:
-            return FAILED, None
-        if hmac.compare_digest(password.encode(), identity[-1].password.encode()):
-            return OK, identity
+        for identity in identify(user) if colon else ():
+            if hmac.compare_digest(password.encode(), identity[-1].password.encode()):
+                return OK, identity
         return FAILED, None
 
     def _nonce_fresh(self, nonce, source=""):
@@ -152,18 +151,20 @@ class Authenticator:
         if params["realm"] != self.realm or params["uri"] != target:
             return FAILED, None
         fresh = self._nonce_fresh(params["nonce"], source)
-        identity = identify(params["username"])
-        if fresh is None or identity is None:
+        if fresh is None:
             return FAILED, None
-        credentials = identity[-1]
 
         def h(text):
             return digest(text.encode("utf-8")).hexdigest()
 
-        ha1 = h("%s:%s:%s" % (credentials.username, self.realm, credentials.password))
-        ha2 = h("%s:%s" % (method, params["uri"]))
-        expected = h(":".join((ha1, params["nonce"], params["nc"], params["cnonce"], "auth", ha2)))
-        if not hmac.compare_digest(params["response"].lower().encode(), expected.encode()):
+        def answers(credentials):
+            ha1 = h("%s:%s:%s" % (credentials.username, self.realm, credentials.password))
+            ha2 = h("%s:%s" % (method, params["uri"]))
+            expected = h(":".join((ha1, params["nonce"], params["nc"], params["cnonce"], "auth", ha2)))
+            return hmac.compare_digest(params["response"].lower().encode(), expected.encode())
+
+        identity = next((i for i in identify(params["username"]) if answers(i[-1])), None)
+        if identity is None:
             return FAILED, None
         if not fresh:
             return STALE, None  # right password, old nonce: the client retries with a new one (RFC 7616 3.3)

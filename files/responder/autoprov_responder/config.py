@@ -7,12 +7,14 @@ be valid; docs/responder.md is the contract.
 
 from __future__ import annotations
 
+import calendar
 import ipaddress
 import json
 import os
 import re
 import socket
 import ssl
+import time
 from urllib.parse import unquote, urlsplit
 
 from . import manifest
@@ -78,17 +80,20 @@ class Credentials:
 
 
 class AuthConfig:
-    """Who may authenticate: the PBX-wide pair, per-device pairs (listed, or derived from device_key)."""
+    """Who may authenticate: the PBX-wide pair, per-device pairs (listed, or derived from device_key),
+    and while a rotation's grace window lasts the PBX-wide pair it replaced (`previous`)."""
 
-    SHARED, DEVICE = "shared", "device"
+    SHARED, DEVICE, PREVIOUS = "shared", "device", "previous"
 
-    def __init__(self, realm, scope, default, per_device, device_key=None, basic_over_http=True):
+    def __init__(self, realm, scope, default, per_device, device_key=None, basic_over_http=True, previous=None, previous_until=None):
         self.realm = realm
         self.scope = scope  # "secret" or "all"
         self.default = default  # Credentials or None
         self.per_device = per_device  # mac -> Credentials
         self.device_key = device_key
         self.basic_over_http = basic_over_http
+        self.previous = previous  # Credentials or None: accepted until previous_until (epoch seconds)
+        self.previous_until = previous_until
         self._per_device_users = {c.username: mac for mac, c in per_device.items()}
 
     def device_credentials(self, mac):
@@ -100,22 +105,31 @@ class AuthConfig:
             return Credentials(mac, device_password(self.device_key, mac))
         return None
 
-    def identify(self, username, file_mac):
-        """(kind, mac, Credentials) that `username` may prove for a file of `file_mac` (None: no device's), or None.
+    def identify(self, username, file_mac, now=None):
+        """The identities [(kind, mac, Credentials)] `username` may prove for a file of `file_mac`
+        (None: no device's), in the order to try them; [] when none.
 
         A device's pair is good for its own files and for files of no device; the PBX-wide
-        pair for every file except those of devices with a listed per_device pair.
+        pair for every file except those of devices with a listed per_device pair, and so is
+        the previous PBX-wide pair until its grace window ends.
         """
         mac = self._per_device_users.get(username)
         if mac is None and self.device_key and MAC_RE.match(username or ""):
             mac = username
         if mac is not None:
-            if file_mac not in (None, mac):
-                return None
-            return self.DEVICE, mac, self.device_credentials(mac)
-        if self.default is not None and username == self.default.username and file_mac not in self.per_device:
-            return self.SHARED, None, self.default
-        return None
+            return [] if file_mac not in (None, mac) else [(self.DEVICE, mac, self.device_credentials(mac))]
+        if file_mac in self.per_device:
+            return []
+        found = []
+        if self.default is not None and username == self.default.username:
+            found.append((self.SHARED, None, self.default))
+        if self.previous is not None and username == self.previous.username and self.previous_open(now):
+            found.append((self.PREVIOUS, None, self.previous))
+        return found
+
+    def previous_open(self, now=None):
+        """True while the previous pair is still accepted."""
+        return self.previous is not None and (time.time() if now is None else now) < self.previous_until
 
 
 class Config:
@@ -223,7 +237,7 @@ def _auth(value, problems):
     if value is None:
         return None
     if not isinstance(value, dict):
-        problems.append('auth: must be an object {"username", "password", "realm", "scope", "per_device", "device_key"} or null')
+        problems.append("auth: must be an object {%s} or null" % ", ".join('"%s"' % k for k in _AUTH_KEYS))
         return None
     for name in value:
         if name not in _AUTH_KEYS:
@@ -254,7 +268,36 @@ def _auth(value, problems):
     if default is None and not per_device and not device_key:
         problems.append("auth: needs username and password (or per_device credentials, or device_key)")
     basic = _bool(value.get("basic_over_http", True), "auth.basic_over_http", problems)
-    return AuthConfig(realm, scope, default, per_device, device_key, basic)
+    previous, until = _previous(value.get("previous"), default, problems)
+    return AuthConfig(realm, scope, default, per_device, device_key, basic, previous, until)
+
+
+def _previous(value, default, problems):
+    """(Credentials, until epoch) of a rotation's previous PBX-wide pair, or (None, None)."""
+    if value is None:
+        return None, None
+    if not isinstance(value, dict) or set(value) - {"username", "password", "until"}:
+        problems.append('auth.previous: must be an object {"username", "password", "until"} or null')
+        return None, None
+    if default is None:
+        problems.append("auth.previous: needs the current pair (auth.username and auth.password) it was replaced by")
+    pair = dict(value)
+    pair.setdefault("username", default.username if default is not None else None)
+    creds = _credentials(pair, "auth.previous", problems)
+    until = _utc_time(value.get("until"))
+    if until is None:
+        problems.append(
+            'auth.previous.until: %r; give the end of the grace window in UTC, e.g. "2026-12-18T00:00:00Z"' % (value.get("until"),)
+        )
+    return (creds, until) if creds is not None and until is not None else (None, None)
+
+
+def _utc_time(text):
+    """Epoch seconds of an ISO 8601 UTC time 'YYYY-MM-DDTHH:MM:SSZ', or None."""
+    try:
+        return float(calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")))
+    except (TypeError, ValueError):
+        return None
 
 
 def _device_key(key, default, problems):
@@ -268,7 +311,7 @@ def _device_key(key, default, problems):
     return key
 
 
-_AUTH_KEYS = ("username", "password", "realm", "scope", "per_device", "device_key", "basic_over_http")
+_AUTH_KEYS = ("username", "password", "realm", "scope", "per_device", "device_key", "basic_over_http", "previous")
 
 
 def _credentials(value, key, problems):

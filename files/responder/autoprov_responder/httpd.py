@@ -132,7 +132,7 @@ class ConfigHost:
         except Refused as refused:
             access.miss(fetch.source, rel, now)
             return _refused(refused.reason), refused.reason, None
-        denied = access.http_gate(request.headers, request.method, request.target, entry, fetch.source, now, fetch.proto == "https")
+        denied = access.http_gate(request.headers, request.method, request.target, entry, fetch, now, fetch.proto == "https")
         if denied is not None:
             status, reason, extra = denied
             return _error(status, extra), reason, None

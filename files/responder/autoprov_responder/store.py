@@ -19,7 +19,11 @@ import sqlite3
 import threading
 import time
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# What takes a database of an older version to this one (the views are recreated by SCHEMA).
+MIGRATIONS = {
+    1: "ALTER TABLE fetches ADD COLUMN credential TEXT; DROP VIEW IF EXISTS last_fetches;",
+}
 
 FETCH_COLUMNS = (
     "time",
@@ -38,6 +42,7 @@ FETCH_COLUMNS = (
     "reason",
     "bytes",
     "sha256",
+    "credential",
 )
 PNP_COLUMNS = (
     "id",
@@ -74,7 +79,8 @@ CREATE TABLE IF NOT EXISTS fetches (
     status INTEGER NOT NULL,
     reason TEXT,
     bytes INTEGER NOT NULL,
-    sha256 TEXT
+    sha256 TEXT,
+    credential TEXT
 );
 CREATE INDEX IF NOT EXISTS fetches_mac_time ON fetches (mac, time);
 CREATE INDEX IF NOT EXISTS fetches_time ON fetches (time);
@@ -102,7 +108,7 @@ CREATE INDEX IF NOT EXISTS pnp_time ON pnp_events (time);
 
 -- SQLite takes bare columns from the row that holds the single max() of a group.
 CREATE VIEW IF NOT EXISTS last_fetches AS
-SELECT mac, file, max(time) AS time, source, proto, path, status, user_agent, vendor, model, firmware, sha256, bytes
+SELECT mac, file, max(time) AS time, source, proto, path, status, user_agent, vendor, model, firmware, sha256, bytes, credential
 FROM fetches
 WHERE mac IS NOT NULL AND file IS NOT NULL AND status IN (200, 304)
 GROUP BY mac, file;
@@ -198,9 +204,12 @@ def open_db(path):
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version not in (0, SCHEMA_VERSION):
+    if version not in (0, SCHEMA_VERSION) and version not in MIGRATIONS:
         db.close()
         raise StoreError("%s: schema version %d, this responder knows %d" % (path, version, SCHEMA_VERSION))
+    while version in MIGRATIONS:  # each step in one transaction with its version: a crash leaves one or the other
+        db.executescript("BEGIN; %s PRAGMA user_version = %d; COMMIT;" % (MIGRATIONS[version], version + 1))
+        version += 1
     db.executescript(SCHEMA)
     db.execute("PRAGMA user_version = %d" % SCHEMA_VERSION)
     return db

@@ -8,14 +8,14 @@ import hashlib
 import pytest
 
 from autoprov_responder import auth
-from autoprov_responder.config import Credentials
+from autoprov_responder.config import AuthConfig, Credentials
 
 MUFASA = Credentials("Mufasa", "Circle of Life")
 
 
 def only(creds):
     """identify(): this one user name proves this one pair."""
-    return lambda user: ("shared", None, creds) if user == creds.username else None
+    return lambda user: [("shared", None, creds)] if user == creds.username else []
 
 
 def verdict(a, header, target="/p/a.cfg", method="GET", creds=MUFASA, **kw):
@@ -118,3 +118,41 @@ def test_a_digest_answer_is_never_replayable_while_its_nonce_is_valid():
     now[0] += 301  # all expired: their counts go with them, and room is made
     assert verdict(a, first, source="192.0.2.7") == auth.STALE
     assert verdict(a, _digest(a, MUFASA, fresh(), uri="/p/a.cfg"), source="192.0.2.7") == auth.OK
+
+
+# --- rotation: the previous PBX-wide pair during its grace window ---------------------------------
+NEW = Credentials("phones", "new-secret-2")
+OLD = Credentials("phones", "old-secret-1")
+
+
+def rotated(until=2000000.0):
+    return AuthConfig("autoprov", "secret", NEW, {}, previous=OLD, previous_until=until)
+
+
+def test_the_previous_pair_is_tried_after_the_current_one_until_its_window_ends():
+    cfg = rotated()
+    assert [i[0] for i in cfg.identify("phones", None, now=1999999.0)] == ["shared", "previous"]
+    assert [i[0] for i in cfg.identify("phones", None, now=2000000.0)] == ["shared"]
+    assert cfg.identify("someone", None, now=1.0) == []
+
+
+@pytest.mark.parametrize("scheme", ["basic", "digest"])
+def test_a_phone_with_the_old_password_gets_in_inside_the_window_and_not_after(scheme):
+    cfg, now = rotated(), [1999990.0]
+    a = auth.Authenticator("autoprov", nonce_ttl=300, clock=lambda: now[0])
+
+    def header(creds):
+        if scheme == "basic":
+            return "Basic " + base64.b64encode(("%s:%s" % (creds.username, creds.password)).encode()).decode()
+        nonce = a.challenges()[0].split('nonce="')[1].split('"')[0]
+        return _digest(a, creds, nonce, uri="/p/a.cfg")
+
+    def check(creds):
+        verdict, identity = a.check(header(creds), "GET", "/p/a.cfg", lambda user: cfg.identify(user, None, now[0]))
+        return verdict, identity and identity[0]
+
+    assert check(NEW) == (auth.OK, "shared")
+    assert check(OLD) == (auth.OK, "previous")
+    now[0] = 2000001.0
+    assert check(OLD) == (auth.FAILED, None)
+    assert check(NEW) == (auth.OK, "shared")

@@ -99,3 +99,20 @@ def test_check_flag(tmp_path, capsys):
     assert "configuration OK" in capsys.readouterr().out
     assert cli.main(["--root", str(root), "--url", "http://192.0.2.10/", "--check"]) == 0  # flags alone
     assert cli.main(["--config", str(tmp_path / "missing.json"), "--check"]) == 2
+
+
+def test_a_rotations_previous_pair_and_its_window(tmp_path):
+    base = {"root": str(tmp_path), "url": "http://192.0.2.10:8080/p/Zt4/"}
+    auth = {"username": "phones", "password": "new-secret-2", "previous": {"password": "old-secret-1", "until": "2026-12-18T00:00:00Z"}}
+    c = config.load(write(tmp_path, dict(base, auth=auth)))
+    assert (c.auth.previous.username, c.auth.previous.password) == ("phones", "old-secret-1")  # the user name stays
+    assert c.auth.previous_until == 1797552000.0  # 2026-12-18T00:00:00Z
+    bad = {"username": "phones", "password": "new-secret-2", "previous": {"password": "old-secret-1", "until": "next week"}}
+    with pytest.raises(config.ConfigError) as exc:
+        config.load(write(tmp_path, dict(base, auth=bad)))
+    assert "auth.previous.until: 'next week'; give the end of the grace window in UTC" in str(exc.value)
+    assert "old-secret-1" not in str(exc.value)
+    with pytest.raises(config.ConfigError) as exc:
+        previous = {"password": "x", "until": "2026-12-18T00:00:00Z"}
+        config.load(write(tmp_path, dict(base, auth={"device_key": "k" * 32, "previous": previous})))
+    assert "auth.previous: needs the current pair" in str(exc.value)

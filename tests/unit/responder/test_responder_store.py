@@ -200,3 +200,23 @@ def test_write_failures_are_said_once_per_outage(tmp_path):
     s._db.execute("PRAGMA query_only = 0")
     s.close()
     assert log.names.count("store_write_failed") == 1 and "store_dropped" in log.names
+
+
+def test_a_version_1_database_is_migrated_in_place(tmp_path):
+    """Version 1 (before credential): its rows stay, the column and the views are there after opening."""
+    path = str(tmp_path / "s.sqlite")
+    old = store.SCHEMA.replace(",\n    credential TEXT\n", "\n").replace(", bytes, credential\n", ", bytes\n")
+    assert old != store.SCHEMA
+    db = sqlite3.connect(path)
+    db.executescript(old)
+    db.execute(
+        "INSERT INTO fetches (time, proto, method, source, path, file, mac, status, bytes) "
+        "VALUES (1.0, 'http', 'GET', '10.0.0.5', '/p/a.cfg', 'a.cfg', '001565aabbcc', 200, 10)"
+    )
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    db = store.open_db(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+    assert db.execute("SELECT mac, credential FROM last_fetches").fetchall() == [("001565aabbcc", None)]
+    db.close()

@@ -164,3 +164,27 @@ def test_the_discovered_table_shows_the_most_recent_and_counts_the_rest():
     assert lines[0].endswith("; %d discovered, not in the inventory" % len(discovered))
     assert sum(line.startswith("0c:38:3e:") for line in lines) == status.DISCOVERED_SHOWN
     assert lines[-1] == "... and 7 more seen earlier (all are in the result's discovered list)"
+
+
+def test_a_version_1_database_reads_without_credentials_and_version_2_shows_them(tmp_path):
+    """A responder not yet restarted since the upgrade keeps schema 1 (no fetches.credential)."""
+    for version in (1, 2):
+        path = tmp_path / ("v%d.sqlite" % version)
+        db = sqlite3.connect(path)
+        schema = responder_store.SCHEMA
+        if version == 1:
+            schema = schema.replace(",\n    credential TEXT\n", "\n").replace(", bytes, credential\n", ", bytes\n")
+        db.executescript(schema)
+        db.execute("PRAGMA user_version = %d" % version)
+        fetch(db, NOW - 10, A, "%s.cfg" % A, sha="sha-%s.cfg" % A)
+        if version == 2:
+            db.execute("UPDATE fetches SET credential = 'previous'")
+        db.commit()
+        db.close()
+        store = status.Store(str(path))
+        try:
+            devices, _discovered = status.report([{"mac": A}], manifest(), store, now=NOW)
+        finally:
+            store.close()
+        assert devices[0]["credential"] == (None if version == 1 else "previous")
+        assert ("(previous password)" in status.table("pbx", devices, [])) is (version == 2)
