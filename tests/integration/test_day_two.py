@@ -7,6 +7,7 @@ the responder runs there as a plain process on the lab's address.
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import threading
@@ -77,6 +78,12 @@ def test_validation_first_switches_tags_and_backend_none(lab, tmp_path):
     # So is a bad DHCP option: checked on the controller before the responder starts.
     bad_option = site(lab, work, [PHONE], dict(dhcp, options=[{"code": 67, "value": "boot\nfile"}]))
     assert bad_option.rc != 0 and "options[0] (option 67).value" in bad_option.output
+    assert not work.joinpath("responder").exists() and lab.files() == original
+    # So is a rotation without a usable end of its grace window; the replaced password is never shown.
+    rotation = {"autoprov_http_previous": {"password": "Old-Http-Pass-1", "until": "next week"}}
+    bad_rotation = site(lab, work, [PHONE], dhcp, "-e", json.dumps(rotation))
+    assert bad_rotation.rc != 0 and "pbx-a: autoprov_http_previous: a rotation's grace window needs password" in bad_rotation.output
+    assert "(until: next week)" in bad_rotation.output and "Old-Http-Pass-1" not in bad_rotation.output
     assert not work.joinpath("responder").exists() and lab.files() == original
 
     # Left out by tag and by variable: only what was asked for runs.
