@@ -55,6 +55,8 @@ def make_devices(count, first_mac=0):
         lines = [{"extension": str(1000 + n), "secret": "bench-secret-%d-a" % m, "display_name": "User %d" % n}]
         if model.lines > 1:
             lines.append({"extension": str(50000 + n), "secret": "bench-secret-%d-b" % m})
-        keys = [{"type": "blf", "value": str(2000 + (n + k) % count), "label": "Peer %d" % k} for k in range(min(3, model.keys))]
+        # Up to 3 BLF keys, and never more than leave one key per line (Poly's line keys share the keys).
+        blf = max(0, min(3, model.keys - len(lines)))
+        keys = [{"type": "blf", "value": str(2000 + (n + k) % count), "label": "Peer %d" % k} for k in range(blf)]
         devices.append({"mac": mac, "vendor": model.vendor, "model": model.name, "lines": lines, "keys": keys})
     return devices
