@@ -14,9 +14,10 @@ import sqlite3
 import time
 import unicodedata
 
+from ansible_collections.pbxops.autoprov.plugins.module_utils._files.sync import MANIFEST
+
 # 2 added fetches.credential; a version 1 database (a responder not restarted since) reads as NULL there.
 SCHEMA_VERSIONS = (1, 2)
-MANIFEST = ".autoprov-manifest.json"
 # Where the responder role writes the responder's configuration (roles/responder: autoprov_responder_config_dir).
 RESPONDER_CONFIG = "/etc/autoprov-responder/responder.json"
 MANIFEST_FORMATS = (1, 2)

@@ -26,6 +26,8 @@ import stat
 import tempfile
 import time
 
+from ansible_collections.pbxops.autoprov.plugins.module_utils._files import fileops
+
 MARK = "pbxops.autoprov"
 
 
@@ -120,27 +122,14 @@ def read_text(path):
 
 
 def write_atomic(path, text, like=None):
-    """Write text to path via a temporary file in the same directory; keep mode and owner of `like` (an os.stat_result)."""
+    """Write text to path atomically (_files.fileops.write_atomic: file and directory fsynced); keep mode
+    and owner of `like` (an os.stat_result), else 0644; the directory is made when missing."""
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o755)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".autoprov-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-            if like is not None:
-                os.fchmod(handle.fileno(), stat.S_IMODE(like.st_mode))
-                if os.geteuid() == 0:
-                    os.fchown(handle.fileno(), like.st_uid, like.st_gid)
-            else:
-                os.fchmod(handle.fileno(), 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    mode = stat.S_IMODE(like.st_mode) if like is not None else 0o644
+    uid, gid = (like.st_uid, like.st_gid) if like is not None and os.geteuid() == 0 else (-1, -1)
+    fileops.write_atomic(path, text.encode("utf-8"), mode, uid, gid)
 
 
 def backup_path(path):
