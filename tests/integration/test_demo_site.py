@@ -120,6 +120,7 @@ def test_demo_provisions_a_phone_end_to_end(netns, tmp_path):
             ],
             capture_output=True,
             text=True,
+            check=False,
         )
         assert curl.stdout == "200", (curl.stdout, curl.stderr)
 
