@@ -14,6 +14,7 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
 from ansible_collections.pbxops.autoprov.plugins.module_utils._files.sync import MANIFEST
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render import firmware as _firmware
+from ansible_collections.pbxops.autoprov.plugins.module_utils._render import moves as _moves
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render import render as _render
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render.spec import ARGUMENT_SPEC, SETTINGS
 
@@ -100,12 +101,24 @@ class ActionModule(ActionBase):
         if errors:
             return _fail(self._summary(host, errors), errors=errors)
         want_diff = bool(self._task.diff)
-        sync = dict(phase="plan", wanted={n: f.sha256 for n, f in files.items()}, manifest=manifest, want_old=want_diff, reopen=reopen)
         common = dict(dest=args["dest"], prune=args["prune"], owner=args["owner"], group=args["group"], mode=args["mode"])
-        planned = self._execute_module(MODULE, module_args=dict(common, sync=sync), task_vars=task_vars)
-        if planned.get("failed"):
-            return _fail(planned.get("msg", "device_configs failed on the target"))
-        plan = planned["plan"]
+        plan = self._plan(common, {n: f.sha256 for n, f in files.items()}, manifest, want_diff, reopen, task_vars)
+        moves = []
+        if not plan.get("failed") and plan["departed"] and args["follow_moves"]:
+            moved = self._moved(host, args, task_vars, plan["departed"], files)
+            if moved["errors"]:
+                return _fail(self._summary(host, moved["errors"]), errors=moved["errors"])
+            warnings = warnings + moved["warnings"]
+            moves = moved["moves"]
+            if moved["files"] or moved["kept"]:
+                files = dict(files, **moved["files"])
+                secrets = set(secrets) | moved["secrets"]
+                manifest = self._manifest(host, settings, devices + moved["devices"], files)
+                wanted = self._with_moves(manifest, files, moved, moves)
+                plan = self._plan(common, wanted, manifest, want_diff, reopen, task_vars)
+        if plan.get("failed"):
+            return plan
+        plan["write"] = [name for name in plan["write"] if name in files]  # files kept for a move stay as they are
 
         result = dict(
             changed=plan["changed"],
@@ -116,6 +129,7 @@ class ActionModule(ActionBase):
             devices=len(devices),
             manifest=os.path.join(args["dest"], MANIFEST),
             backups=[],
+            moves=moves,
         )
         if warnings:
             result["warnings"] = warnings
@@ -131,6 +145,84 @@ class ActionModule(ActionBase):
                 return _fail(applied.get("msg", "device_configs failed on the target"))
             result["backups"] = applied.get("backups", [])
         return result
+
+    def _plan(self, common, wanted, manifest, want_diff, reopen, task_vars):
+        """The target's plan (sync.plan), or a failure."""
+        sync = dict(phase="plan", wanted=wanted, manifest=manifest, want_old=want_diff, reopen=reopen)
+        planned = self._execute_module(MODULE, module_args=dict(common, sync=sync), task_vars=task_vars)
+        if planned.get("failed"):
+            return _fail(planned.get("msg", "device_configs failed on the target"))
+        return planned["plan"]
+
+    def _moved(self, host, args, task_vars, departed, own_files):
+        """Files for the devices that left this PBX for another PBX of the inventory (moves.py).
+
+        Returns {moves, files, devices, kept, secrets, errors, warnings}: a device whose new PBX is in
+        this run is rendered with that PBX's settings (its own files, and shared ones this PBX does not
+        write itself); one whose new PBX is not in this run keeps its files as they are; one in
+        moves_done has fetched at its new PBX and is pruned.
+        """
+        hostvars = task_vars.get("hostvars") or {}
+        found = _moves.owners(departed, hostvars, (task_vars.get("groups") or {}).get("all") or [], host)
+        out = dict(moves=[], files={}, devices=[], kept={}, secrets=set(), errors=[], warnings=[])
+        done = set()
+        for value in args["moves_done"]:
+            try:
+                done.add(_mac.normalize(value))
+            except _mac.MacError as exc:
+                out["errors"].append("%s: moves_done: %s" % (host, exc))
+        by_target = {}
+        for mac, (target, device) in sorted(found.items()):
+            if mac in done:
+                out["moves"].append(dict(mac=mac, to=target, state="done"))
+            else:
+                by_target.setdefault(target, []).append(device)
+        for target, moved in sorted(by_target.items()):
+            macs = sorted(_mac.normalize(d["mac"]) for d in moved)
+            settings = _moves.settings_of(hostvars, target)
+            if settings is None:
+                out["kept"].update((mac, departed[mac]) for mac in macs)
+                out["moves"].extend(dict(mac=mac, to=target, state="kept") for mac in macs)
+                out["warnings"].append(
+                    "%s: %s moved to %s, which is not in this run: the files here are kept as they are until a run"
+                    " includes %s" % (host, ", ".join(_mac.fmt(m, "colon") for m in macs), target, target)
+                )
+                continue
+            prepared = self._render_for(target, args, settings, moved, task_vars)
+            if prepared.get("failed"):
+                out["errors"].extend(prepared.get("errors") or [prepared["msg"]])
+                continue
+            out["files"].update((n, f) for n, f in prepared["files"].items() if f.mac or n not in own_files)
+            out["devices"].extend(prepared["devices"])
+            out["secrets"].update(prepared["secrets"])
+            out["moves"].extend(dict(mac=mac, to=target, state="pointed") for mac in macs)
+        return out
+
+    def _render_for(self, target, args, settings, devices, task_vars):
+        """_prepare() for devices of another PBX, with that PBX's settings (the spec's defaults for the rest)."""
+        validated = ArgumentSpecValidator(_SPEC_WITHOUT_DEVICES).validate(dict(settings, dest=args["dest"]))
+        if validated.error_messages:
+            what = "%s: %s (its render settings, from the provision role): " % (target, _moves.SETTINGS_VAR)
+            errors = [what + message for message in validated.error_messages]
+            return _fail("; ".join(errors), errors=errors)
+        target_args = dict(validated.validated_parameters, devices=devices, fleet_check=False, pbx_name=target)
+        return self._prepare(target, target_args, task_vars)
+
+    @staticmethod
+    def _with_moves(manifest, files, moved, moves):
+        """Mark the moved devices in the manifest (moved_to) and list the kept files again; the wanted {name: sha256}."""
+        target = {m["mac"]: m["to"] for m in moves}
+        wanted = {n: f.sha256 for n, f in files.items()}
+        for mac in target:
+            if mac in manifest["devices"]:
+                manifest["devices"][mac]["moved_to"] = target[mac]
+        for mac, old in moved["kept"].items():
+            manifest["devices"][mac] = dict(old["device"], moved_to=target[mac])
+            for name, entry in old["files"].items():
+                if name not in manifest["files"]:
+                    manifest["files"][name] = entry
+                    wanted[name] = entry.get("sha256")
+        return wanted
 
     @staticmethod
     def _check_settings(host, args):

@@ -105,6 +105,25 @@ options:
     type: list
     elements: str
     default: []
+  follow_moves:
+    description:
+      - A device that the manifest on the target lists, that O(devices) no longer has and that another inventory
+        host's C(autoprov_devices) lists now has moved there (docs/inventory.md, "Moving phones between PBXes").
+        Until it has fetched at its new PBX it keeps files here, rendered with the new PBX's settings (its SIP
+        server, provisioning URL and credentials), so that it is pointed at the new PBX wherever it asks; see
+        RV(moves).
+      - The new PBX's settings come from its C(autoprov__render_settings), which the provision role sets for each
+        PBX of the play. A new PBX that is not in the run leaves the device's files here as they are (a warning
+        says so). V(false) prunes a moved device like one that left the fleet.
+    type: bool
+    default: true
+  moves_done:
+    description:
+      - MACs of moved devices (RV(moves)) that have fetched at their new PBX; their files here are pruned. The
+        provision role gives the MACs whose new PBX's status shows a fetch.
+    type: list
+    elements: str
+    default: []
   owner:
     description: Owner of the written files (name or uid). Default is the connecting user.
     type: str
@@ -241,6 +260,15 @@ changed_devices:
   type: list
   elements: str
   sample: [001565aabbcc]
+moves:
+  description:
+    - The devices that moved from this PBX to another PBX of the inventory (O(follow_moves)), by MAC.
+    - C(state) V(pointed) (its files here point it at C(to)), V(kept) (C(to) is not in this run, its files here
+      are as they were), V(done) (it fetched at C(to), its files here are pruned).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{mac: 001565aabbcc, to: pbx-new, state: pointed}]
 removed:
   description: Files removed because their device left the list.
   returned: always

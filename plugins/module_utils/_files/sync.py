@@ -90,6 +90,28 @@ def stamp_windows(manifest, old_manifest, written, now, reopen=()):
     return dict(manifest, devices=devices)
 
 
+def departed(old_manifest, manifest):
+    """The devices the manifest on disk has and the new one lacks: {mac: {"device": entry, "files": {name: entry}}}.
+
+    The controller decides whether each one left the fleet (pruned) or moved to another PBX
+    (docs/inventory.md, "Moving phones between PBXes"); "files" holds its own files and the shared ones
+    of its vendor, so that files kept for it can be listed again as they are.
+    """
+    old_devices = (old_manifest or {}).get("devices") or {}
+    old_files = (old_manifest or {}).get("files") or {}
+    gone = {}
+    for mac in sorted(set(old_devices) - set(manifest.get("devices") or {})):
+        entry = old_devices[mac] if isinstance(old_devices[mac], dict) else {}
+        own = set(entry.get("files") or [])
+        files = {
+            name: f
+            for name, f in old_files.items()
+            if isinstance(f, dict) and (name in own or (not f.get("mac") and f.get("vendor") == entry.get("vendor")))
+        }
+        gone[mac] = {"device": entry, "files": files}
+    return gone
+
+
 def plan(dest, wanted, manifest, prune, mode, owner, group, want_old, reopen=()):
     """What apply() would change. wanted: {name: sha256}; manifest: the one to write."""
     uid, gid = resolve_ids(owner, group)
@@ -107,6 +129,7 @@ def plan(dest, wanted, manifest, prune, mode, owner, group, want_old, reopen=())
         "old": {},
         "old_vendor": {},
         "dest_missing": not os.path.isdir(dest),
+        "departed": departed(old_manifest, manifest),
     }
     for name, digest in sorted(wanted.items()):
         path = os.path.join(dest, name)

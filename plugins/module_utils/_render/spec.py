@@ -15,6 +15,8 @@ ARGUMENT_SPEC = dict(
     template_dir=dict(type="path"),
     prune=dict(type="bool", default=True),
     reopen=dict(type="list", elements="str", default=[]),
+    follow_moves=dict(type="bool", default=True),
+    moves_done=dict(type="list", elements="str", default=[]),
     owner=dict(type="str"),
     group=dict(type="str"),
     mode=dict(type="raw", default="0640"),

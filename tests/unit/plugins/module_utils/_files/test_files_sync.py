@@ -199,3 +199,21 @@ def test_reopen_opens_the_window_again(tmp_path):
     assert plan["changed"] and plan["write"] == []  # only the manifest changes
     fs.apply(str(dest), {}, [], [], [], with_device(files), MODE, None, None, reopen=["001565aabb01"])
     assert json.loads((dest / fs.MANIFEST).read_text())["devices"]["001565aabb01"]["window"] > before
+
+
+def test_departed_lists_devices_that_left_with_their_own_and_their_vendors_shared_files():
+    entry = {"sha256": "0" * 64, "secret": True}
+    old = {
+        "files": {
+            "a.cfg": dict(entry, mac="aa", vendor="yealink"),
+            "b.cfg": dict(entry, mac="bb", vendor="yealink"),
+            "y66.cfg": dict(entry, mac=None, vendor="yealink"),
+            "f.xml": dict(entry, mac=None, vendor="fanvil"),
+        },
+        "devices": {"aa": {"vendor": "yealink", "files": ["a.cfg"]}, "bb": {"vendor": "yealink", "files": ["b.cfg"]}},
+    }
+    gone = fs.departed(old, {"devices": {"bb": {}}})
+    assert list(gone) == ["aa"]
+    assert gone["aa"]["device"] == old["devices"]["aa"]
+    assert sorted(gone["aa"]["files"]) == ["a.cfg", "y66.cfg"]  # not b.cfg (bb's), not f.xml (another vendor's)
+    assert fs.departed(None, {"devices": {}}) == {}
