@@ -75,12 +75,12 @@ class Fleet:
             assert secret not in run.output, "a secret reached the playbook's output"
         return run
 
-    def fetch(self, name, file, password=None):
-        """The phone's GET of one file from a PBX: (HTTP status, body)."""
+    def fetch(self, name, file, password=None, mac=MAC):
+        """The phone's (`mac`'s) GET of one file from a PBX: (HTTP status, body)."""
         pbx = PBX[name]
         url = "http://%s:%d/%s/%s" % (PBX_IP, pbx["port"], pbx["token"], file)
         out = self.work / "fetched"
-        cmd = ["curl", "-s", "-o", str(out), "-w", "%{http_code}", "-A", user_agent("yealink", MAC), "-u"]
+        cmd = ["curl", "-s", "-o", str(out), "-w", "%{http_code}", "-A", user_agent("yealink", mac), "-u"]
         cmd += ["phones:%s" % (password or pbx["password"]), url]
         got = self.netns.run(self.phone, cmd, check=False)
         body = out.read_text() if out.exists() else ""
@@ -173,3 +173,42 @@ def test_a_phone_moves_to_another_pbx_and_the_old_one_lets_it_go(fleet):
     settled = fleet.site([STAYS], [PHONE])
     assert settled.rc == 0 and settled.changed_tasks() == []
     assert stays.read_bytes() == stays_before  # the phone that stayed: its file never changed
+
+
+def _moves_of(run, host):
+    return [r["result"].get("moves") for r in run.results if r["task"] == CONFIGS_TASK and r["host"] == host]
+
+
+def test_a_whole_pbx_cuts_over_and_a_move_rolls_back(fleet):
+    """Cutover: every device of the old PBX moves; rollback: one goes back by the reverse inventory change."""
+    first = fleet.site([PHONE, STAYS], [])
+    assert first.rc == 0, first.output[-3000:]
+    old = PBX["pbx-old"]
+    cut = fleet.site([], [PHONE, STAYS], "-e", "autoprov_resync_moves=false")  # no phone SIP stack in this test
+    assert cut.rc == 0, cut.output[-3000:]
+    assert sorted(m["mac"] for m in _moves_of(cut, "pbx-old")[-1] if m["state"] == "pointed") == [MAC, "0015654ab002"]
+    assert not [r for r in cut.results if r["task"].endswith("(SIP NOTIFY check-sync)") and r["status"] != "skipped"]
+
+    # Rollback of one: PHONE is the old PBX's own again (its own settings, no moved_to) and the new PBX
+    # now points it back; STAYS keeps moving.
+    back = fleet.site([PHONE], [STAYS], "-e", "autoprov_resync_moves=false")
+    assert back.rc == 0, back.output[-3000:]
+    assert _moves_of(back, "pbx-old")[-1] == [{"mac": "0015654ab002", "to": "pbx-new", "state": "pointed"}]
+    assert _moves_of(back, "pbx-new")[-1] == [{"mac": MAC, "to": "pbx-old", "state": "pointed"}]
+    assert "moved_to" not in fleet.manifest("pbx-old")["devices"][MAC]
+    status, at_old = fleet.fetch("pbx-old", FILE)
+    assert status == 200 and _key(at_old, "static.auto_provision.server.url") == "http://%s:%d/%s/" % (PBX_IP, old["port"], old["token"])
+    status, at_new = fleet.fetch("pbx-new", FILE)
+    assert status == 200 and at_new == at_old  # the new PBX hands it the old PBX's file
+
+    # STAYS fetches at the old PBX, then at the new one; the next run finishes its move and the old
+    # PBX holds only what is its own.
+    status, body = fleet.fetch("pbx-old", "0015654ab002.cfg", mac="0015654ab002")
+    assert status == 200 and _key(body, "account.1.sip_server.1.address") == NEW_REGISTRAR
+    assert fleet.fetch("pbx-new", "0015654ab002.cfg", mac="0015654ab002")[0] == 200
+    finished = fleet.site([PHONE], [STAYS], "-e", "autoprov_resync_moves=false")
+    assert finished.rc == 0, finished.output[-3000:]
+    assert {"mac": "0015654ab002", "to": "pbx-new", "state": "done"} in _moves_of(finished, "pbx-old")[-1]
+    assert sorted(fleet.manifest("pbx-old")["devices"]) == [MAC]
+    assert {"mac": MAC, "to": "pbx-old", "state": "done"} in _moves_of(finished, "pbx-new")[-1]  # it fetched at the old PBX
+    assert sorted(fleet.manifest("pbx-new")["devices"]) == ["0015654ab002"]
