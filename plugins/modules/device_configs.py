@@ -149,6 +149,14 @@ options:
   admin_password:
     description: Administrator password set on every device. Never shown in output or diffs.
     type: str
+  device_key:
+    description:
+      - Key (16 or more characters, from Vault) that gives each device its own HTTP pair for its own files, user
+        name its MAC (12 lowercase hex digits), password derived from the key and the MAC (docs/responder.md,
+        C(auth.device_key)); the responder, given the same key, accepts that pair for that device's files only.
+      - Without it, every device's files carry the PBX-wide pair of O(server_url), which opens every device's file.
+        Files shared by several devices (Cisco's C($PSN.xml)) keep the PBX-wide pair either way. Never shown.
+    type: str
   resync_interval:
     description: Minutes between the devices' periodic checks of the provisioning URL; V(0) disables them.
     type: int

@@ -9,6 +9,8 @@ A LAN segment (a bridge in a namespace of its own) joins:
   then curl fetches its files with the phone's User-Agent and the credentials of the URL.
 - "phone2": a factory-fresh Yealink T54W: sipp multicasts its PnP SUBSCRIBE, the NOTIFY
   carries the URL, curl fetches its files.
+The PBX has a device key (autoprov_http_device_key): each phone's own file carries that phone's own
+HTTP pair, which opens its own files and no other phone's; the PnP NOTIFY carries it too.
 The method is rps, so the Yealink phones are also registered at a Yealink RPS contract
 server (tests/rps_servers, HTTPS with a test CA, on this side of the wire: RPS calls run on the
 controller); the Yeastar TA gateway is not (the catalog: no RPS). Then `pbxops.autoprov.status`
@@ -19,6 +21,8 @@ Addresses: 10.99.60.0/24, only inside namespaces this test creates.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -46,6 +50,7 @@ PRINTER_MAC, PRINTER_IP = "02:99:60:00:00:09", "10.99.60.60"
 PHONE1, PHONE2, GATEWAY = "00:15:65:e2:e0:01", "00:15:65:e2:e0:02", "f4:b5:49:e2:e0:03"
 SECRETS = {"101": "E2e-Sip-101-xQ", "102": "E2e-Sip-102-vR", "201": "E2e-Sip-201-kP", "202": "E2e-Sip-202-mW"}
 RPS = {"key_id": "yl-key-id", "secret": "yl-secret-Zq8p"}
+DEVICE_KEY = "E2e-Device-Key-0123456789abcdef"
 UA = "Yealink SIP-%s 66.86.0.15 %s"
 
 KEA = """// The site's own Kea: dhcp_scope must leave all of this alone.
@@ -65,6 +70,16 @@ AGENT = """{ "Control-agent": { "http-host": "%(ip)s", "http-port": 8000,
   "authentication": { "type": "basic", "realm": "kea", "clients": [ { "user": "%(user)s", "password": "%(password)s" } ] },
   "control-sockets": { "dhcp4": { "socket-type": "unix", "socket-name": "%(dir)s/kea4.sock" } } } }
 """
+
+
+def device_password(mac):
+    """docs/responder.md, auth.device_key: the first 24 hex digits of HMAC-SHA256(key, label + MAC)."""
+    digest = hmac.new(DEVICE_KEY.encode(), b"pbxops.autoprov device password\0" + mac.replace(":", "").encode(), hashlib.sha256)
+    return digest.hexdigest()[:24]
+
+
+def yealink_values(text):
+    return dict(re.findall(r"^([\w.]+) = (.*)$", text, re.M))
 
 
 def line(extension, name):
@@ -124,6 +139,7 @@ class Site:
             "autoprov_url_token": TOKEN,
             "autoprov_http_username": HTTP_USER,
             "autoprov_http_password": HTTP_PASSWORD,
+            "autoprov_http_device_key": DEVICE_KEY,
             "autoprov_public_url": "https://pbx1.example.net:8443/",
             "autoprov_sip_server": PBX_IP,
             "autoprov_config_root": str(pbx / "configs"),
@@ -192,6 +208,14 @@ def test_a_site_from_inventory_to_phones_provisioned(site):
     got = site.fetch(site.phone1, url.replace("%40", "@"), PHONE1, "T46S")
     assert {name: status for name, (status, _body) in got.items()} == dict.fromkeys(got, 200)
     assert "account.2.password = %s" % SECRETS["201"] in got["001565e2e001.cfg"][1]
+    # Its own file hands it its own pair (Yealink's provisioning credential keys, templates/yealink/reference.yml),
+    # not the PBX-wide one of option 66; that pair opens its own file and not the other phone's.
+    own = yealink_values(got["001565e2e001.cfg"][1])
+    pair = (own["static.auto_provision.server.username"], own["static.auto_provision.server.password"])
+    assert pair == ("001565e2e001", device_password(PHONE1)) and HTTP_PASSWORD not in got["001565e2e001.cfg"][1]
+    agent1, agent2 = ["-A", UA % ("T46S", PHONE1)], ["-A", UA % ("T54W", PHONE2)]
+    assert site.curl(site.phone1, URL + "001565e2e001.cfg", *agent1, "--digest", "-u", "%s:%s" % pair)[0] == 200
+    assert site.curl(site.phone1, URL + "001565e2e002.cfg", *agent2, "--digest", "-u", "%s:%s" % pair)[0] == 401
     # The site's own reservation still works after dhcp_scope changed Kea.
     assert dhcp_request(site.phone1, site.phone1_if, site.tmp, mac=PRINTER_MAC)["ip"] == PRINTER_IP
 
@@ -199,8 +223,8 @@ def test_a_site_from_inventory_to_phones_provisioned(site):
     rc, log = run_sipp(site.netns, site.phone2, PHONE2_IP, "yealink", [PHONE2.replace(":", "")], site.tmp)
     assert rc == 0, log
     notified = re.search(r"NOTIFY-URL \S+ (\S+)", log).group(1)
-    assert notified == URL.replace("http://", "http://%s:%s@" % (HTTP_USER, "E2e-Http-P%40ss"))
-    got = site.fetch(site.phone2, notified.replace("%40", "@"), PHONE2, "T54W")
+    assert notified == URL.replace("http://", "http://001565e2e002:%s@" % device_password(PHONE2))
+    got = site.fetch(site.phone2, notified, PHONE2, "T54W")
     assert {name: status for name, (status, _body) in got.items()} == dict.fromkeys(got, 200)
     # Without the credentials, or as another phone, its secret file stays closed.
     assert site.curl(site.phone2, URL + "001565e2e002.cfg", "-A", UA % ("T54W", PHONE2))[0] == 401
@@ -219,6 +243,7 @@ def test_a_site_from_inventory_to_phones_provisioned(site):
     assert status.rc == 0, status.output[-4000:]
     report = {d["mac"]: d for d in status.task("Read the responder's status database")["result"]["devices"]}
     assert report["001565e2e001"]["state"] == "current" and report["001565e2e001"]["source"] == lease["ip"]
+    assert report["001565e2e001"]["credential"] == "device"  # its newest fetch: with its own pair
     assert report["001565e2e002"]["state"] == "current" and report["001565e2e002"]["last_pnp"]["answered"] is True
     assert report["f4b549e2e003"]["state"] == "never seen"
 
@@ -228,7 +253,8 @@ def test_a_site_from_inventory_to_phones_provisioned(site):
     assert second.changed_tasks() == []
     results = "".join(p.read_text() for p in (site.tmp / "ansible").glob("results-*.jsonl"))
     for run in (first, status, second):
-        for secret in [HTTP_PASSWORD, "E2e-Http-P%40ss", AGENT_PASSWORD, RPS["secret"], *SECRETS.values()]:
+        secrets = [HTTP_PASSWORD, "E2e-Http-P%40ss", AGENT_PASSWORD, RPS["secret"], DEVICE_KEY, *SECRETS.values()]
+        for secret in secrets + [device_password(PHONE1), device_password(PHONE2)]:
             assert secret not in run.output and secret not in results, secret
     # The running config of Kea carries our option 66 (credentials included) on the site's subnet.
     running = json.loads(

@@ -28,6 +28,7 @@ RENDER_OPTIONS = (
     "timezone",
     "language",
     "admin_password",
+    "device_key",
     "resync_interval",
     "firmware_url",
     "firmware",

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
+from ansible_collections.pbxops.autoprov.plugins.module_utils._render import credentials as _credentials
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render import timezone as _timezone
 
 try:
@@ -102,8 +103,12 @@ class Renderer:
             "firmware_by_model": settings.get("firmware") or {},
         }
 
-    def render(self, host, devices, settings):
-        """Return ({name: RenderedFile}, secrets, errors) for validated device records."""
+    def render(self, host, devices, settings, device_key=None):
+        """Return ({name: RenderedFile}, secrets, errors) for validated device records.
+
+        With a device key, each device's own files carry that device's own HTTP pair
+        (credentials.py) instead of the PBX-wide one, which shared files keep.
+        """
         files, secrets, shared = {}, set(), {}
         errors = _Errors(host)
         secrets.update(str(settings[k]) for k in SECRET_SETTINGS if settings.get(k))
@@ -112,6 +117,8 @@ class Renderer:
             model = catalog.find_models(device["model"], vendor.key)[0]
             dsettings = dict(settings)
             dsettings.update({k: v for k, v in device["vars"].items() if k in settings})
+            if device_key:
+                dsettings["provisioning_username"], dsettings["provisioning_password"] = _credentials.device_pair(device_key, device["mac"])
             secrets.update(line["secret"] for line in device["lines"] if line["secret"])
             secrets.update(str(dsettings[k]) for k in SECRET_SETTINGS if dsettings.get(k))
             context = self._device_context(errors, device, dsettings, vendor, model)

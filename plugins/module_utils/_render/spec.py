@@ -24,6 +24,7 @@ ARGUMENT_SPEC = dict(
     timezone=dict(type="str", default="UTC"),
     language=dict(type="str", default="en"),
     admin_password=dict(type="str", no_log=True),
+    device_key=dict(type="str", no_log=True),
     resync_interval=dict(type="int", default=1440),
     firmware_url=dict(type="str"),
     firmware=dict(type="dict", default={}),

@@ -109,14 +109,14 @@ def fixture_device(vendor, model, given):
 _CACHE = {}
 
 
-def render(vendor, model, given):
-    """{file name: content} of the fixture device of a model (cached per model and given)."""
-    key = (vendor, model.name, repr(sorted((given or {}).items())))
+def render(vendor, model, given, device_key=None):
+    """{file name: content} of the fixture device of a model (cached per model, given and device key)."""
+    key = (vendor, model.name, repr(sorted((given or {}).items())), device_key)
     if key not in _CACHE:
         item, settings = fixture_device(vendor, model, copy.deepcopy(given))
         checked, problems = _devices.check_devices("pbx1", [item], settings)
         assert problems.errors == [], problems.errors
-        files, _secrets, errors = _render.Renderer([str(TEMPLATES)]).render("pbx1", checked, settings)
+        files, _secrets, errors = _render.Renderer([str(TEMPLATES)]).render("pbx1", checked, settings, device_key)
         assert errors == [], errors
         _CACHE[key] = {name: f.content for name, f in files.items()}
     return _CACHE[key]
