@@ -90,7 +90,8 @@ class ActionModule(ActionBase):
         settings["vars"] = args["vars"]
         for device in devices:
             device["vars"] = dict(args["vars"], **device["vars"])
-        files, secrets, errors = _render.Renderer(template_dirs).render(host, devices, settings, args["device_key"])
+        key = _credentials.device_key(args["device_key"], args["derive_device_key"], settings["provisioning_password"])
+        files, secrets, errors = _render.Renderer(template_dirs).render(host, devices, settings, key)
         if errors:
             return _fail(self._summary(host, errors), errors=errors)
         return dict(devices=devices, files=files, secrets=secrets, settings=settings, warnings=problems.warnings)

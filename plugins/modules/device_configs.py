@@ -154,9 +154,18 @@ options:
       - Key (16 or more characters, from Vault) that gives each device its own HTTP pair for its own files, user
         name its MAC (12 lowercase hex digits), password derived from the key and the MAC (docs/responder.md,
         C(auth.device_key)); the responder, given the same key, accepts that pair for that device's files only.
-      - Without it, every device's files carry the PBX-wide pair of O(server_url), which opens every device's file.
-        Files shared by several devices (Cisco's C($PSN.xml)) keep the PBX-wide pair either way. Never shown.
+      - Without it (and without O(derive_device_key)), every device's files carry the PBX-wide pair of
+        O(server_url), which opens every device's file. Files shared by several devices (Cisco's C($PSN.xml)) keep
+        the PBX-wide pair either way. Never shown.
     type: str
+  derive_device_key:
+    description:
+      - Without O(device_key), derive the device key from the password of O(server_url) (the responder's
+        C(auth.derive_device_key) does the same), so each device's files carry its own pair and that pair changes
+        with the PBX-wide password (a rotation's grace window then covers both). The provision role sets it from
+        C(autoprov_http_device_passwords).
+    type: bool
+    default: false
   resync_interval:
     description: Minutes between the devices' periodic checks of the provisioning URL; V(0) disables them.
     type: int

@@ -6,6 +6,8 @@ responder listens) is private to the test.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import subprocess
 
@@ -22,6 +24,13 @@ def demo_vault():
 
     vault = VaultLib([("default", VaultSecret((DEMO / "vault-password.txt").read_bytes().strip()))])
     return yaml.safe_load(vault.decrypt((DEMO / "group_vars" / "autoprov_pbx" / "vault.yml").read_bytes()))
+
+
+def device_password(pbx_password, mac):
+    """docs/responder.md, auth.derive_device_key and auth.device_key: key = HMAC-SHA256(password, label 1),
+    the device's password = the first 24 hex digits of HMAC-SHA256(key, label 2 + MAC)."""
+    key = hmac.new(pbx_password.encode(), b"pbxops.autoprov device key\0", hashlib.sha256).hexdigest()
+    return hmac.new(key.encode(), b"pbxops.autoprov device password\0" + mac.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def demo_secrets():
@@ -100,9 +109,13 @@ def test_demo_provisions_a_phone_end_to_end(netns, tmp_path):
     assert old not in rotate.output and new not in rotate.output
     auth = json.loads((tmp_path / "demo-out" / "responder" / "etc" / "responder.json").read_text())["auth"]
     assert (auth["password"], auth["previous"]) == (new, {"password": old, "until": "2099-01-01T00:00:00Z"})
-    assert "static.auto_provision.server.password = " + new in (configs / "0015654aa937.cfg").read_text()
+    # The phone's own file carries its own pair (autoprov_http_device_passwords, on by default), derived from
+    # the new password; the PBX-wide pairs and the phone's pair of the old password open it inside the window.
+    mac, text = "0015654aa937", (configs / "0015654aa937.cfg").read_text()
+    assert "static.auto_provision.server.username = %s\n" % mac in text and new not in text
+    assert "static.auto_provision.server.password = %s\n" % device_password(new, mac) in text
     url = "http://127.0.0.1:18080/%s/0015654aa937.cfg" % vault["vault_demo_url_token"]
-    for password in (old, new):
+    for user, password in (("phones", old), ("phones", new), (mac, device_password(old, mac)), (mac, device_password(new, mac))):
         curl = subprocess.run(
             [
                 *inside,
@@ -115,14 +128,40 @@ def test_demo_provisions_a_phone_end_to_end(netns, tmp_path):
                 "-A",
                 user_agent("yealink", "0015654aa937"),
                 "-u",
-                "phones:" + password,
+                "%s:%s" % (user, password),
                 url,
             ],
             capture_output=True,
             text=True,
             check=False,
         )
-        assert curl.stdout == "200", (curl.stdout, curl.stderr)
+        assert curl.stdout == "200", (user, curl.stdout, curl.stderr)
+    # Each device's pair opens its own files only: the Yealink's pair does not open another device's file.
+    other, name = next(
+        (m, n) for m, d in manifest["devices"].items() if d["vendor"] == "grandstream" for n in d["files"] if manifest["files"][n]["secret"]
+    )
+    agent = user_agent(manifest["devices"][other]["vendor"], other)
+    other_file = "http://127.0.0.1:18080/%s/%s" % (vault["vault_demo_url_token"], name)
+    refused = subprocess.run(
+        [
+            *inside,
+            "curl",
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-A",
+            agent,
+            "-u",
+            "%s:%s" % (mac, device_password(new, mac)),
+            other_file,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.stdout == "401", (other_file, refused.stdout)
 
     stopped = play("pbxops.autoprov.site", "-e", "autoprov_responder_state=stopped")
     assert stopped.rc == 0, stopped.output[-3000:]

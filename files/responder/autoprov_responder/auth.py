@@ -25,6 +25,16 @@ _ALGORITHMS = {"SHA-256": hashlib.sha256, "MD5": hashlib.md5}
 _PARAM = re.compile(r'\s*([A-Za-z0-9_\-*]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s"]*)\s*(?:,|$)')
 MAX_TRACKED_NONCES = 100000
 _DEVICE_PASSWORD_LABEL = b"pbxops.autoprov device password\0"
+_DEVICE_KEY_LABEL = b"pbxops.autoprov device key\0"
+
+
+def device_key_from_password(password):
+    """The device key of auth.derive_device_key: HMAC-SHA256(PBX-wide password, label), 64 hex digits.
+
+    Whoever can compute it holds the PBX-wide password, which opens every file anyway; a
+    device's pair does not give the password back (HMAC is one-way).
+    """
+    return hmac.new(password.encode("utf-8"), _DEVICE_KEY_LABEL, hashlib.sha256).hexdigest()
 
 
 def device_password(key, mac):

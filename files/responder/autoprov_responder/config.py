@@ -18,7 +18,7 @@ import time
 from urllib.parse import unquote, urlsplit
 
 from . import manifest
-from .auth import device_password
+from .auth import device_key_from_password, device_password
 
 MAC_RE = re.compile(r"^[0-9a-f]{12}$")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -85,7 +85,18 @@ class AuthConfig:
 
     SHARED, DEVICE, PREVIOUS = "shared", "device", "previous"
 
-    def __init__(self, realm, scope, default, per_device, device_key=None, basic_over_http=True, previous=None, previous_until=None):
+    def __init__(
+        self,
+        realm,
+        scope,
+        default,
+        per_device,
+        device_key=None,
+        basic_over_http=True,
+        previous=None,
+        previous_until=None,
+        previous_device_key=None,
+    ):
         self.realm = realm
         self.scope = scope  # "secret" or "all"
         self.default = default  # Credentials or None
@@ -94,6 +105,9 @@ class AuthConfig:
         self.basic_over_http = basic_over_http
         self.previous = previous  # Credentials or None: accepted until previous_until (epoch seconds)
         self.previous_until = previous_until
+        # The device key derived from the previous pair (derive_device_key): the devices' pairs of
+        # before the rotation, accepted in the same window.
+        self.previous_device_key = previous_device_key
         self._per_device_users = {c.username: mac for mac, c in per_device.items()}
 
     def device_credentials(self, mac):
@@ -117,7 +131,12 @@ class AuthConfig:
         if mac is None and self.device_key and MAC_RE.match(username or ""):
             mac = username
         if mac is not None:
-            return [] if file_mac not in (None, mac) else [(self.DEVICE, mac, self.device_credentials(mac))]
+            if file_mac not in (None, mac):
+                return []
+            found = [(self.DEVICE, mac, self.device_credentials(mac))]
+            if self.previous_device_key and mac not in self.per_device and self.previous_open(now):
+                found.append((self.PREVIOUS, mac, Credentials(mac, device_password(self.previous_device_key, mac))))
+            return found
         if file_mac in self.per_device:
             return []
         found = []
@@ -265,11 +284,19 @@ def _auth(value, problems):
         if creds:
             per_device[norm] = creds
     device_key = _device_key(value.get("device_key"), default, problems)
+    derive = _bool(value.get("derive_device_key", False), "auth.derive_device_key", problems)
+    if derive and default is None:
+        problems.append("auth.derive_device_key: needs the PBX-wide pair (auth.username and auth.password) to derive from")
     if default is None and not per_device and not device_key:
         problems.append("auth: needs username and password (or per_device credentials, or device_key)")
     basic = _bool(value.get("basic_over_http", True), "auth.basic_over_http", problems)
     previous, until = _previous(value.get("previous"), default, problems)
-    return AuthConfig(realm, scope, default, per_device, device_key, basic, previous, until)
+    previous_key = None
+    if derive and default is not None and device_key is None:
+        # Each device's pair follows the PBX-wide password, so a rotation's grace window covers both.
+        device_key = _device_key(device_key_from_password(default.password), default, problems)
+        previous_key = device_key_from_password(previous.password) if previous is not None else None
+    return AuthConfig(realm, scope, default, per_device, device_key, basic, previous, until, previous_key)
 
 
 def _previous(value, default, problems):
@@ -311,7 +338,7 @@ def _device_key(key, default, problems):
     return key
 
 
-_AUTH_KEYS = ("username", "password", "realm", "scope", "per_device", "device_key", "basic_over_http", "previous")
+_AUTH_KEYS = ("username", "password", "realm", "scope", "per_device", "device_key", "derive_device_key", "basic_over_http", "previous")
 
 
 def _credentials(value, key, problems):

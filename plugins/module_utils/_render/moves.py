@@ -29,6 +29,7 @@ RENDER_OPTIONS = (
     "language",
     "admin_password",
     "device_key",
+    "derive_device_key",
     "resync_interval",
     "firmware_url",
     "firmware",

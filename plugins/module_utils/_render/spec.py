@@ -25,6 +25,7 @@ ARGUMENT_SPEC = dict(
     language=dict(type="str", default="en"),
     admin_password=dict(type="str", no_log=True),
     device_key=dict(type="str", no_log=True),
+    derive_device_key=dict(type="bool", default=False),
     resync_interval=dict(type="int", default=1440),
     firmware_url=dict(type="str"),
     firmware=dict(type="dict", default={}),

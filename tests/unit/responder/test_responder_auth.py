@@ -156,3 +156,52 @@ def test_a_phone_with_the_old_password_gets_in_inside_the_window_and_not_after(s
     now[0] = 2000001.0
     assert check(OLD) == (auth.FAILED, None)
     assert check(NEW) == (auth.OK, "shared")
+
+
+def test_derived_device_pairs_follow_the_password_and_the_old_ones_last_the_window(tmp_path):
+    """auth.derive_device_key: the key is HMAC-SHA256(PBX-wide password, label) (docs/responder.md); a rotation's
+    window also lets in each device's pair derived from the replaced password, for that device's files only."""
+    import hmac
+    import json
+
+    from autoprov_responder import config
+
+    mac, other = "001565aabb01", "001565aabb02"
+
+    def pair(password):
+        key = hmac.new(password.encode(), b"pbxops.autoprov device key\0", hashlib.sha256).hexdigest()
+        return Credentials(
+            mac, hmac.new(key.encode(), b"pbxops.autoprov device password\0" + mac.encode(), hashlib.sha256).hexdigest()[:24]
+        )
+
+    path = tmp_path / "responder.json"
+    previous = {"password": OLD.password, "until": "2033-05-18T03:33:20Z"}  # epoch 2000000000
+    path.write_text(
+        json.dumps(
+            {
+                "root": str(tmp_path),
+                "url": "http://192.0.2.10/p/",
+                "auth": dict(username="phones", password=NEW.password, derive_device_key=True, previous=previous),
+            }
+        )
+    )
+    cfg = config.load(str(path)).auth
+    assert cfg.device_credentials(mac).password == pair(NEW.password).password
+    inside, after = 1999999999.0, 2000000000.0
+    assert [(k, c.password) for k, _m, c in cfg.identify(mac, mac, now=inside)] == [
+        ("device", pair(NEW.password).password),
+        ("previous", pair(OLD.password).password),
+    ]
+    assert [k for k, _m, _c in cfg.identify(mac, mac, now=after)] == ["device"]
+    assert cfg.identify(mac, other, now=inside) == []  # not another device's file, old pair or new
+    explicit = json.loads(path.read_text())
+    explicit["auth"]["device_key"] = "an-explicit-key-0123456789"
+    path.write_text(json.dumps(explicit))
+    cfg = config.load(str(path)).auth
+    assert cfg.device_key == "an-explicit-key-0123456789" and cfg.previous_device_key is None  # an explicit key stays
+    path.write_text(
+        json.dumps({"root": str(tmp_path), "url": "http://192.0.2.10/p/", "auth": {"device_key": "k" * 20, "derive_device_key": True}})
+    )
+    with pytest.raises(config.ConfigError) as exc:
+        config.load(str(path))
+    assert "auth.derive_device_key: needs the PBX-wide pair" in str(exc.value)

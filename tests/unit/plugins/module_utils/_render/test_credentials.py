@@ -104,3 +104,13 @@ def test_without_a_device_key_the_files_carry_the_pbx_pair():
     assert render_errors([{"mac": "00:15:65:00:00:01", "model": "SIP-T46S", "lines": [line(1)]}]) == []
     files = ref.render("yealink", catalog.find_models("SIP-T46S", "yealink")[0], None)
     assert "static.auto_provision.server.password = %s" % PBX_PASSWORD in files[ref.BARE_MAC + ".cfg"]
+
+
+def test_the_derived_key_is_the_responders_and_an_explicit_key_wins():
+    for password in ("Pr0v-s3cret", "phones:p@ss wörd", "x"):
+        derived = hmac.new(password.encode(), b"pbxops.autoprov device key\0", hashlib.sha256).hexdigest()  # docs/responder.md
+        assert credentials.key_from_password(password) == derived == responder_auth.device_key_from_password(password)
+        assert credentials.device_key(None, True, password) == derived
+        assert credentials.device_key(KEY, True, password) == KEY
+        assert credentials.device_key(None, False, password) is None
+    assert credentials.device_key(None, True, None) is None  # no PBX-wide password: nothing to derive from
