@@ -10,10 +10,9 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _mac, _urls
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _device_pairs, _devices, _mac, _urls
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
 from ansible_collections.pbxops.autoprov.plugins.module_utils._files.sync import MANIFEST
-from ansible_collections.pbxops.autoprov.plugins.module_utils._render import credentials as _credentials
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render import firmware as _firmware
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render import moves as _moves
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render import render as _render
@@ -90,7 +89,7 @@ class ActionModule(ActionBase):
         settings["vars"] = args["vars"]
         for device in devices:
             device["vars"] = dict(args["vars"], **device["vars"])
-        key = _credentials.device_key(args["device_key"], args["derive_device_key"], settings["provisioning_password"])
+        key = _device_pairs.device_key(args["device_key"], args["derive_device_key"], settings["provisioning_password"])
         files, secrets, errors = _render.Renderer(template_dirs).render(host, devices, settings, key)
         if errors:
             return _fail(self._summary(host, errors), errors=errors)
@@ -237,8 +236,8 @@ class ActionModule(ActionBase):
         if args["server_url"] and not _URL.match(args["server_url"]):
             shown = _urls.split_credentials(args["server_url"])[0] if "@" in args["server_url"] else args["server_url"]
             errors.append("%s: server_url: %r is not a URL; use http(s)://host[:port]/path/ or tftp://host/" % (host, shown))
-        if args["device_key"] is not None and len(args["device_key"]) < _credentials.KEY_MIN:
-            errors.append("%s: device_key: shorter than %d characters; use a long random string from Vault" % (host, _credentials.KEY_MIN))
+        if args["device_key"] is not None and len(args["device_key"]) < _device_pairs.KEY_MIN:
+            errors.append("%s: device_key: shorter than %d characters; use a long random string from Vault" % (host, _device_pairs.KEY_MIN))
         if args["vlan"] is not None and not 1 <= args["vlan"] <= 4094:
             errors.append("%s: vlan: %r; valid: 1-4094" % (host, args["vlan"]))
         if args["resync_interval"] < 0:

@@ -92,6 +92,18 @@ options:
   url_password:
     description: HTTP password for O(url_username). Never shown.
     type: str
+  device_key:
+    description:
+      - The PBX's device key (as device_configs' O(pbxops.autoprov.device_configs#module:device_key)). Where the vendor
+        keeps one URL per MAC (V(snom), V(gigaset)), each MAC's URL then carries that device's own pair - user name
+        its MAC, password derived from the key - instead of O(url_username) and O(url_password), so one record opens
+        one device's files. Vendors whose MACs share a server record (V(yealink), V(yealink_ymcs), V(poly), V(htek))
+        keep the PBX-wide pair. Never shown.
+    type: str
+  derive_device_key:
+    description: Without O(device_key), derive the device key from O(url_password), as the config host does.
+    type: bool
+    default: false
   update_password:
     description: V(always) pushes O(url_password) to vendors that do not show it back even when nothing else changed.
     type: str
@@ -318,6 +330,8 @@ ARGUMENT_SPEC = dict(
     url=dict(type="str"),
     url_username=dict(type="str"),
     url_password=dict(type="str", no_log=True),
+    device_key=dict(type="str", no_log=True),
+    derive_device_key=dict(type="bool", default=False),
     update_password=dict(type="str", choices=["on_create", "always"], default="on_create", no_log=False),
     credentials=dict(
         type="dict",

@@ -10,6 +10,8 @@ Addresses: 10.99.41.0/24.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -75,13 +77,13 @@ class Fleet:
             assert secret not in run.output, "a secret reached the playbook's output"
         return run
 
-    def fetch(self, name, file, password=None, mac=MAC):
-        """The phone's (`mac`'s) GET of one file from a PBX: (HTTP status, body)."""
+    def fetch(self, name, file, pair=None, mac=MAC):
+        """The phone's (`mac`'s) GET of one file from a PBX, with `pair` (default the PBX-wide one): (HTTP status, body)."""
         pbx = PBX[name]
         url = "http://%s:%d/%s/%s" % (PBX_IP, pbx["port"], pbx["token"], file)
         out = self.work / "fetched"
         cmd = ["curl", "-s", "-o", str(out), "-w", "%{http_code}", "-A", user_agent("yealink", mac), "-u"]
-        cmd += ["phones:%s" % (password or pbx["password"]), url]
+        cmd += ["%s:%s" % (pair or ("phones", pbx["password"])), url]
         got = self.netns.run(self.phone, cmd, check=False)
         body = out.read_text() if out.exists() else ""
         out.unlink(missing_ok=True)
@@ -105,6 +107,12 @@ def fleet(netns, tmp_path):
     f = Fleet(netns, tmp_path)
     yield f
     f.stop()
+
+
+def device_password(pbx_password, mac):
+    """docs/responder.md, auth.derive_device_key then auth.device_key."""
+    key = hmac.new(pbx_password.encode(), b"pbxops.autoprov device key\0", hashlib.sha256).hexdigest()
+    return hmac.new(key.encode(), b"pbxops.autoprov device password\0" + mac.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def _key(text, key):
@@ -151,15 +159,16 @@ def test_a_phone_moves_to_another_pbx_and_the_old_one_lets_it_go(fleet):
     assert again.rc == 0 and again.changed_tasks() == [] and _moves(again)[-1][0]["state"] == "pointed"
 
     # The phone asks the old PBX, as it was told to: what it gets there registers it at the new PBX and
-    # sends its next fetch there, with the new PBX's credentials (Yealink: <mac>.cfg is read after the
-    # common file, so its values win; templates/yealink/reference.yml).
+    # sends its next fetch there, with its own pair of the new PBX (Yealink: <mac>.cfg is read after the
+    # common file, so its values win; templates/yealink/reference.yml; the pair: docs/responder.md).
     status, body = fleet.fetch("pbx-old", FILE)
     assert status == 200
     new = PBX["pbx-new"]
     assert _key(body, "account.1.sip_server.1.address") == NEW_REGISTRAR
     assert _key(body, "static.auto_provision.server.url") == "http://%s:%d/%s/" % (PBX_IP, new["port"], new["token"])
-    assert _key(body, "static.auto_provision.server.password") == new["password"]
-    status, at_new = fleet.fetch("pbx-new", FILE, password=_key(body, "static.auto_provision.server.password"))
+    pair = (_key(body, "static.auto_provision.server.username"), _key(body, "static.auto_provision.server.password"))
+    assert pair == (MAC, device_password(new["password"], MAC))
+    status, at_new = fleet.fetch("pbx-new", FILE, pair=pair)
     assert status == 200 and at_new == body  # the same file as the new PBX's own
 
     # The new PBX's status shows the fetch: the old PBX drops the device, and a rerun changes nothing.

@@ -41,7 +41,7 @@ def device_password(key, mac):
     """A device's own HTTP password: HMAC-SHA256(device_key, label + MAC), 24 hex digits (96 bits).
 
     Handed out in that device's PnP NOTIFY URL (pnp.PnpService.device_url); the controller
-    derives the same pair into the device's own files (plugins/module_utils/_render/credentials.py,
+    derives the same pair into the device's own files (plugins/module_utils/_device_pairs.py,
     held to these answers by its unit test). RPS records and DHCP option 66 carry the PBX-wide pair.
     """
     digest = hmac.new(key.encode("utf-8"), _DEVICE_PASSWORD_LABEL + mac.encode("ascii"), hashlib.sha256).hexdigest()

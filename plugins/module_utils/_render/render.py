@@ -12,9 +12,8 @@ from __future__ import annotations
 import hashlib
 from types import SimpleNamespace
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _device_pairs, _mac
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
-from ansible_collections.pbxops.autoprov.plugins.module_utils._render import credentials as _credentials
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render import timezone as _timezone
 
 try:
@@ -107,7 +106,7 @@ class Renderer:
         """Return ({name: RenderedFile}, secrets, errors) for validated device records.
 
         With a device key, each device's own files carry that device's own HTTP pair
-        (credentials.py) instead of the PBX-wide one, which shared files keep.
+        (_device_pairs.py) instead of the PBX-wide one, which shared files keep.
         """
         files, secrets, shared = {}, set(), {}
         errors = _Errors(host)
@@ -118,7 +117,9 @@ class Renderer:
             dsettings = dict(settings)
             dsettings.update({k: v for k, v in device["vars"].items() if k in settings})
             if device_key:
-                dsettings["provisioning_username"], dsettings["provisioning_password"] = _credentials.device_pair(device_key, device["mac"])
+                dsettings["provisioning_username"], dsettings["provisioning_password"] = _device_pairs.device_pair(
+                    device_key, device["mac"]
+                )
             secrets.update(line["secret"] for line in device["lines"] if line["secret"])
             secrets.update(str(dsettings[k]) for k in SECRET_SETTINGS if dsettings.get(k))
             context = self._device_context(errors, device, dsettings, vendor, model)

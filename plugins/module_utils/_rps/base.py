@@ -76,6 +76,9 @@ class Client:
         record (not shown back), "url" when they must travel inside the URL, None when
         the vendor cannot carry them at all.
     default_api_url: the vendor's service.
+    per_device_url: each MAC's record holds a URL of its own (url_credentials "url"), so a
+        device's own HTTP pair can travel in it (the engine's device_targets); False where MACs
+        share a server record.
     server_name_max: the longest server-object name the vendor accepts (None: no known limit).
     alternative_to: the catalog's RPS client this one can stand in for (another API of the
         same vendor, picked with the provision role's autoprov_rps_clients).
@@ -88,6 +91,7 @@ class Client:
     device_fields_required = ()
     device_fields_help = ""
     url_credentials = "url"
+    per_device_url = False
     server_name_max = None
     alternative_to = None
     gives_pins = False

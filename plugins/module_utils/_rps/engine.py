@@ -13,7 +13,7 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac, _urls
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _device_pairs, _mac, _urls
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog as _catalog
 from ansible_collections.pbxops.autoprov.plugins.module_utils._rps import base as _rps_base
 from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.clients import CLIENTS
@@ -167,11 +167,11 @@ def _same(found, target, update_password):
     return found.password == (target.password or None)
 
 
-def plan(state, macs, found, target, update_password):
-    """{mac: (action, message)}; actions register, move, unregister, keep, fail."""
+def plan(state, macs, found, targets, update_password):
+    """{mac: (action, message)}; actions register, move, unregister, keep, fail. targets: {mac: Target or None}."""
     actions = {}
     for mac in macs:
-        seen = found.get(mac) or _rps_base.absent()
+        seen, target = found.get(mac) or _rps_base.absent(), targets[mac]
         if seen.state == "invalid":
             actions[mac] = ("fail", "the RPS refuses this MAC: %s" % seen.message) if state == "present" else ("keep", seen.message)
         elif seen.state == "foreign":
@@ -238,10 +238,11 @@ def _check_input(params, client_class, credentials, target):
         raise InputError(problems)
 
 
-def _connect(params, client_class, credentials, devices):
+def _connect(params, client_class, credentials, devices, targets):
     """(client, scrubber): the client on an Http with the task's transport settings; the scrubber knows every secret."""
-    secrets = [credentials.get(key) for key in SECRET_CREDENTIALS] + [params.get("url_password")]
+    secrets = [credentials.get(key) for key in SECRET_CREDENTIALS] + [params.get("url_password"), params.get("device_key")]
     secrets += [d.get("pin") for d in devices.values()]
+    secrets += [t.password for t in targets.values() if t is not None]
     scrub = Scrubber(secrets)
     verify = params.get("ca_path") or True if params.get("validate_certs", True) else False
     http = _rps_base.Http(
@@ -258,19 +259,40 @@ def _connect(params, client_class, credentials, devices):
     return client, scrub
 
 
-def _apply(client, params, macs, target, check_mode):
+def device_targets(params, client_class, macs, target):
+    """{mac: Target}: where the vendor keeps one URL per MAC (per_device_url) and a device key is
+    given or derived (_device_pairs), each MAC's URL carries that device's own pair; else the one target."""
+    key = _device_pairs.device_key(params.get("device_key"), params.get("derive_device_key"), params.get("url_password"))
+    if target is None or not target.username or not key or not client_class.per_device_url:
+        return dict.fromkeys(macs, target)
+    return {
+        mac: target._replace(username=user, password=password)
+        for mac, (user, password) in ((m, _device_pairs.device_pair(key, m)) for m in macs)
+    }
+
+
+def _apply(client, params, macs, targets, check_mode):
     """(found, actions, errors): what the RPS had, what we decided per MAC, and the writes that failed."""
-    found = client.lookup(macs, target) if macs else {}
-    actions = plan(params["state"], macs, found, target, params.get("update_password"))
+    shared = next(iter(targets.values()), None)
+    found = client.lookup(macs, shared) if macs else {}
+    actions = plan(params["state"], macs, found, targets, params.get("update_password"))
     errors = {}
     if not check_mode:
         to_point = [m for m in macs if actions[m][0] in ("register", "move")]
         to_remove = [m for m in macs if actions[m][0] == "unregister"]
-        if to_point:
-            errors.update(client.register(to_point, target, found))
+        for target, group in _by_target(to_point, targets):
+            errors.update(client.register(group, target, found))
         if to_remove:
             errors.update(client.unregister(to_remove, found))
     return found, actions, errors
+
+
+def _by_target(macs, targets):
+    """[(Target, [mac, ...])] in input order: one register call per distinct target."""
+    groups = {}
+    for mac in macs:
+        groups.setdefault(targets[mac], []).append(mac)
+    return list(groups.items())
 
 
 def _entry(mac, action, message, seen, target):
@@ -294,15 +316,16 @@ def run(params, check_mode):
     _check_input(params, client_class, credentials, target)
     if check_mode:
         return preview(client_class, params, list(devices), target, warnings, credentials)
-    client, scrub = _connect(params, client_class, credentials, devices)
+    macs = list(devices)
+    targets = device_targets(params, client_class, macs, target)
+    client, scrub = _connect(params, client_class, credentials, devices, targets)
 
     result = {"changed": False, "results": [], "api_stats": client.http.stats, "warnings": warnings}
-    macs = list(devices)
     try:
-        found, actions, errors = _apply(client, params, macs, target, check_mode)
+        found, actions, errors = _apply(client, params, macs, targets, check_mode)
         for mac in macs:
             action, message = ("fail", errors[mac]) if mac in errors else actions[mac]
-            entry = _entry(mac, action, scrub(message), found.get(mac) or _rps_base.absent(), target)
+            entry = _entry(mac, action, scrub(message), found.get(mac) or _rps_base.absent(), targets[mac])
             result["results"].append(entry)
         if params.get("return_pins"):
             _add_pins(client, result["results"], macs)

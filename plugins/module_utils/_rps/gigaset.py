@@ -28,6 +28,8 @@ class GigasetClient(Client):
     device_fields_required = ("pin",)
     device_fields_help = "pin: the 4-character code printed after the MAC on the label (MAC-ID XXXXXXXXXXXX-XXXX)"
     url_credentials = "url"
+    # autoprov.registerDevice takes each MAC's own URL (docs/rps.md, Gigaset table).
+    per_device_url = True
 
     @classmethod
     def device_problems(cls, device):

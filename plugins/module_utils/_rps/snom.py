@@ -39,6 +39,8 @@ class SnomClient(Client):
     default_api_url = "https://api.sraps.snom.com/api/v1"
     credentials_required = ("key_id", "secret")
     url_credentials = "url"
+    # Each endpoint holds its own setting_server URL (PUT endpoints/<mac>: docs/rps.md, Snom table).
+    per_device_url = True
 
     def __init__(self, *args):
         super().__init__(*args)

@@ -90,11 +90,11 @@ def test_plan():
         "c": Found("foreign", message="theirs"),
         "d": Found("invalid", message="bad"),
     }
-    plan = _rps.plan("present", macs, found, TARGET, "on_create")
+    plan = _rps.plan("present", macs, found, dict.fromkeys(macs, TARGET), "on_create")
     assert {m: a for m, (a, _msg) in plan.items()} == {"a": "keep", "b": "move", "c": "fail", "d": "fail", "e": "register"}
     assert "theirs" in plan["c"][1] and "bad" in plan["d"][1]
-    assert _rps.plan("present", ["a"], found, TARGET, "always")["a"][0] == "move"
-    absent = _rps.plan("absent", macs, found, None, "on_create")
+    assert _rps.plan("present", ["a"], found, {"a": TARGET}, "always")["a"][0] == "move"
+    absent = _rps.plan("absent", macs, found, dict.fromkeys(macs), "on_create")
     assert {m: a for m, (a, _msg) in absent.items()} == {"a": "unregister", "b": "unregister", "c": "keep", "d": "keep", "e": "keep"}
 
 

@@ -120,3 +120,38 @@ def test_bad_account_fails_the_whole_task_without_secrets(vendor_fake):
     result = harness.run(vendor, fake, credentials=credentials)
     assert result["failed"] and result["results"] == [] and "401" in result["msg"], result
     assert not [credentials[k] for k in ("password", "secret", "api_key") if credentials.get(k, "@") in result["msg"]]
+
+
+def test_a_device_key_puts_each_devices_own_pair_into_the_vendors_that_keep_a_url_per_mac(vendor_fake):
+    """Snom (one setting_server URL per endpoint) and Gigaset (registerDevice takes each MAC's URL) get each MAC's
+    own pair (docs/responder.md, auth.device_key); vendors whose MACs share a server record keep the PBX-wide one."""
+    import hashlib
+    import hmac
+    from urllib.parse import urlsplit
+
+    vendor, fake = vendor_fake
+    if not harness.VENDORS[vendor][4]:
+        pytest.skip("%s's records carry no HTTP credentials" % vendor)
+    key, macs = "rps-device-key-0123456789", harness.VENDORS[vendor][2]
+
+    def own(mac):
+        return hmac.new(key.encode(), b"pbxops.autoprov device password\0" + mac.encode(), hashlib.sha256).hexdigest()[:24]
+
+    first = harness.run(vendor, fake, device_key=key)
+    assert set(harness.actions(first).values()) == {"registered"}, first
+    text = repr(first)
+    assert key not in text and not any(own(m) in text for m in macs) and harness.leaked(vendor, first) == []
+    for mac in macs:
+        stored = fake.url_of(mac)
+        if vendor in ("snom", "gigaset"):
+            parts = urlsplit(stored)
+            assert (parts.username, parts.password) == (mac, own(mac)), stored
+        else:
+            assert own(mac) not in repr(stored) and mac + ":" not in repr(stored)
+    if vendor != "gigaset":  # Gigaset shows that a MAC is ours, not where it points: it is pointed again each run
+        clear(fake)
+        again = harness.run(vendor, fake, device_key=key)
+        assert set(harness.actions(again).values()) == {"unchanged"} and writes(vendor, fake) == []
+    derived = harness.run(vendor, fake, derive_device_key=True)  # the key of the PBX-wide password: a new pair
+    expected = {"snom": "updated", "gigaset": "updated"}.get(vendor, "unchanged")
+    assert set(harness.actions(derived).values()) == {expected}, derived

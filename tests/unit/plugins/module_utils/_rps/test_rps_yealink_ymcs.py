@@ -276,7 +276,7 @@ def test_pins_only_when_asked_and_kept_out_of_messages(fake):
     assert "pin" not in run(fake)["results"][0] and ("POST", "/v2/rps/listDevicePins") not in fake.calls
     result = run(fake, return_pins=True)
     assert [r["pin"] for r in result["results"]] == ["734119", "220573", None]
-    client, scrub = _rps._connect(params(fake), _ymcs.YealinkYmcsClient, params(fake)["credentials"], {})
+    client, scrub = _rps._connect(params(fake), _ymcs.YealinkYmcsClient, params(fake)["credentials"], {}, {})
     client.lookup([m.replace(":", "") for m in MACS])
     client.pins(["001565aa0001"])
     assert scrub("the PIN 734119") == "the PIN ********"

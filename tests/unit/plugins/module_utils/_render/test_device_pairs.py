@@ -12,9 +12,9 @@ import pytest
 import reference as ref
 from vendor_helpers import line, render_errors, settings
 
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _device_pairs as credentials
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
-from ansible_collections.pbxops.autoprov.plugins.module_utils._render import credentials
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render import render as _render
 from autoprov_responder import auth as responder_auth
 from autoprov_responder import config as responder_config

@@ -1,13 +1,13 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A device's own HTTP pair for its files, derived from the PBX's device key.
+"""A device's own HTTP pair (its files, its PnP NOTIFY, its RPS record), derived from the PBX's device key.
 
 The user name is the MAC (12 lowercase hex digits), the password the first 24 hex digits of
 HMAC-SHA256(key, label + MAC): docs/responder.md, `auth.device_key`. The key is
 autoprov_http_device_key, or else derived from the PBX-wide password (`auth.derive_device_key`).
 The responder derives the same on the PBX to check it and keeps its own copy of these lines (it
 runs on the standard library alone, apart from the collection);
-tests/unit/plugins/module_utils/_render/test_credentials.py holds both to the same answers.
+tests/unit/plugins/module_utils/_render/test_device_pairs.py holds both to the same answers.
 """
 
 from __future__ import annotations
