@@ -85,8 +85,10 @@ def stamp_windows(manifest, old_manifest, written, now, reopen=()):
     devices = {}
     for mac, device in (manifest.get("devices") or {}).items():
         old_window = (old_devices.get(mac) or {}).get("window")
-        keep = isinstance(old_window, (int, float)) and mac not in reopen and not written.intersection(device.get("files") or [])
-        devices[mac] = dict(device, window=old_window if keep else round(now, 3))
+        stamped = isinstance(old_window, (int, float))
+        keep = stamped and mac not in reopen and not written.intersection(device.get("files") or [])
+        # A new window is always later than the old one, even within the same millisecond (a reopen is a change).
+        devices[mac] = dict(device, window=old_window if keep else max(round(now, 3), round(old_window + 0.001, 3) if stamped else 0))
     return dict(manifest, devices=devices)
 
 

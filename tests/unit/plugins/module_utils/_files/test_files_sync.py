@@ -4,7 +4,6 @@ import hashlib
 import json
 import os
 import stat
-import time
 
 import pytest
 
@@ -198,7 +197,6 @@ def test_reopen_opens_the_window_again(tmp_path):
     wanted = {"a.cfg": sha("A\n")}
     plan = fs.plan(str(dest), wanted, with_device(files), True, MODE, None, None, False, reopen=["001565aabb01"])
     assert plan["changed"] and plan["write"] == []  # only the manifest changes
-    time.sleep(0.002)  # windows are stamped to the millisecond: a reopen in the same one would look unchanged
     fs.apply(str(dest), {}, [], [], [], with_device(files), MODE, None, None, reopen=["001565aabb01"])
     assert json.loads((dest / fs.MANIFEST).read_text())["devices"]["001565aabb01"]["window"] > before
 
@@ -219,3 +217,11 @@ def test_departed_lists_devices_that_left_with_their_own_and_their_vendors_share
     assert gone["aa"]["device"] == old["devices"]["aa"]
     assert sorted(gone["aa"]["files"]) == ["a.cfg", "y66.cfg"]  # not b.cfg (bb's), not f.xml (another vendor's)
     assert fs.departed(None, {"devices": {}}) == {}
+
+
+def test_a_reopen_in_the_same_millisecond_still_opens_a_later_window():
+    old = {"devices": {"001565aabb01": {"files": ["a.cfg"], "window": 1000.0}}}
+    new = fs.stamp_windows({"devices": {"001565aabb01": {"files": ["a.cfg"]}}}, old, [], 1000.0, reopen=["001565aabb01"])
+    assert new["devices"]["001565aabb01"]["window"] == 1000.001
+    kept = fs.stamp_windows({"devices": {"001565aabb01": {"files": ["a.cfg"]}}}, old, [], 2000.0)
+    assert kept["devices"]["001565aabb01"]["window"] == 1000.0
