@@ -9,9 +9,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _urls
 
 
-def provisioning_url(base, token=None, username=None, password=None):
+def provisioning_url(base, token=None, username=None, password=None, via=None):
     try:
-        return _urls.provisioning_url(base, token, username, password)
+        return _urls.provisioning_url(base, token, username, password, via)
     except _urls.UrlError as exc:
         raise AnsibleFilterError("pbxops.autoprov.provisioning_url: %s" % exc)
 

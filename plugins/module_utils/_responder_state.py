@@ -14,6 +14,7 @@ import sqlite3
 import time
 import unicodedata
 
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _urls
 from ansible_collections.pbxops.autoprov.plugins.module_utils._files.sync import MANIFEST
 
 # 2 added fetches.credential; a version 1 database (a responder not restarted since) reads as NULL there.
@@ -134,6 +135,17 @@ class Store:
             "ON f.id = r.id"
         )
 
+    def dhcp_fetches(self):
+        """{mac: time} of each device's newest served fetch through the URL DHCP option 66 hands out: the
+        responder records a fetch's path under the token, 'dhcp/<file>' there (_urls.VIA)."""
+        prefix = _urls.VIA["dhcp"] + "/"
+        rows = self._rows(
+            "SELECT mac, max(time) AS time FROM fetches"
+            " WHERE mac IS NOT NULL AND status IN (200, 304) AND substr(path, 1, ?) = ? GROUP BY mac",
+            (len(prefix), prefix),
+        )
+        return {row["mac"]: row["time"] for row in rows}
+
     def last_pnp(self):
         return self._rows(
             "SELECT p.mac, p.time, p.source, p.vendor, p.model, p.firmware, p.answered, p.reason, p.notify FROM pnp_events p "
@@ -151,13 +163,14 @@ def report(inventory, manifest, store, now=None):
     now = time.time() if now is None else now
     files_of = (manifest or {}).get("files", {})
     devices_of = (manifest or {}).get("devices", {})
-    fetched, seen, refusals, pnp = {}, {}, {}, {}
+    fetched, seen, refusals, pnp, by_dhcp = {}, {}, {}, {}, {}
     if store:
         for row in store.last_fetches():
             fetched.setdefault(row["mac"], []).append(row)
         seen = {row["mac"]: row for row in store.devices_seen()}
         refusals = {row["mac"]: row for row in store.last_refusals()}
         pnp = {row["mac"]: row for row in store.last_pnp()}
+        by_dhcp = store.dhcp_fetches()
 
     names = {key: (info or {}).get("name") or key for key, info in ((manifest or {}).get("vendors") or {}).items()}
     known = {d["mac"] for d in inventory}
@@ -167,6 +180,7 @@ def report(inventory, manifest, store, now=None):
     ]
     for device in devices:
         device["vendor_name"] = names.get(device["vendor"], device["vendor"])
+        device["dhcp_fetch"] = iso(by_dhcp.get(device["mac"]))
     discovered = [
         _discovered(row, pnp.get(mac), names)
         for mac, row in sorted(seen.items(), key=lambda kv: -(kv[1]["last_seen"] or 0))
@@ -344,6 +358,8 @@ def table(pbx, devices, discovered, now=None):
             state += ": %s %s (%s)" % (d["last_refused"]["status"], d["last_refused"]["path"], d["last_refused"]["reason"])
         if d.get("credential") == "previous":
             state += " (previous password)"
+        if d.get("dhcp_fetch"):
+            state += " (by DHCP)"
         rows.append(
             [
                 _colon(d["mac"]),

@@ -124,7 +124,15 @@ devices:
       description:
         - The kind of credentials the device's newest authenticated fetch proved, or null (none needed).
         - V(shared) (the PBX-wide pair), V(device) (its own pair), V(previous) (the PBX-wide pair a rotation
-          replaced, accepted until the grace window ends; see C(docs/day-two.md)).
+          replaced, accepted until the grace window ends; see C(docs/inventory.md), "Rotating the config host's password").
+      type: str
+    dhcp_fetch:
+      description:
+        - UTC, ISO 8601, of the device's newest served fetch through the URL DHCP option 66 hands out (the
+          provisioning URL with C(dhcp/) after the token, P(pbxops.autoprov.provisioning_url#filter)), or null - the
+          device did not arrive by DHCP as far as the status database remembers (PnP, RPS, or a URL set by hand).
+        - With a DHCP server we do not manage (C(autoprov_dhcp.backend=none)), this is how to see that the value
+          was set there.
       type: str
 discovered:
   description: Devices seen by the responder that O(devices) does not have, newest first.
@@ -156,7 +164,7 @@ discovered:
 summary:
   description:
     - Number of devices per state and C(discovered); during a rotation also C(previous password), the devices
-      whose newest fetch used the replaced pair.
+      whose newest fetch used the replaced pair; C(by DHCP), the devices with a RV(devices[].dhcp_fetch).
   returned: always
   type: dict
   sample: {current: 2, "never seen": 1, discovered: 1}
@@ -236,6 +244,9 @@ def main():
     on_previous = sum(1 for d in devices if d["credential"] == "previous")
     if on_previous:  # a rotation's grace window: who still authenticates with the replaced pair
         summary["previous password"] = on_previous
+    by_dhcp = sum(1 for d in devices if d["dhcp_fetch"])
+    if by_dhcp:
+        summary["by DHCP"] = by_dhcp
     for warning in warnings:
         module.warn(warning)
     module.exit_json(

@@ -199,11 +199,12 @@ def test_a_site_from_inventory_to_phones_provisioned(site):
     first = site.play("pbxops.autoprov.site", "--diff")
     assert first.rc == 0, first.output[-4000:]
 
-    # Phone 1 boots by DHCP: option 66 is the provisioning URL with the config host's credentials.
+    # Phone 1 boots by DHCP: option 66 is the provisioning URL with the config host's credentials and the
+    # segment that tells status it came by DHCP (pbxops.autoprov.provisioning_url via=dhcp).
     lease = dhcp_request(site.phone1, site.phone1_if, site.tmp, mac=PHONE1)
     assert lease is not None and lease["ip"].startswith("10.99.60.1")
     url = lease["options"][66].decode()
-    assert url == URL.replace("http://", "http://%s:%s@" % (HTTP_USER, "E2e-Http-P%40ss"))
+    assert url == URL.replace("http://", "http://%s:%s@" % (HTTP_USER, "E2e-Http-P%40ss")) + "dhcp/"
     site.netns.run(site.phone1, ["ip", "addr", "add", lease["ip"] + "/24", "dev", site.phone1_if])
     got = site.fetch(site.phone1, url.replace("%40", "@"), PHONE1, "T46S")
     assert {name: status for name, (status, _body) in got.items()} == dict.fromkeys(got, 200)
@@ -244,6 +245,8 @@ def test_a_site_from_inventory_to_phones_provisioned(site):
     report = {d["mac"]: d for d in status.task("Read the responder's status database")["result"]["devices"]}
     assert report["001565e2e001"]["state"] == "current" and report["001565e2e001"]["source"] == lease["ip"]
     assert report["001565e2e001"]["credential"] == "device"  # its newest fetch: with its own pair
+    assert report["001565e2e001"]["dhcp_fetch"] is not None and report["001565e2e002"]["dhcp_fetch"] is None
+    assert status.task("Read the responder's status database")["result"]["summary"]["by DHCP"] == 1
     assert report["001565e2e002"]["state"] == "current" and report["001565e2e002"]["last_pnp"]["answered"] is True
     assert report["f4b549e2e003"]["state"] == "never seen"
 
@@ -265,4 +268,4 @@ def test_a_site_from_inventory_to_phones_provisioned(site):
         ).stdout
     )[0]["arguments"]["Dhcp4"]  # fmt: skip
     option66 = [o for o in running["subnet4"][0]["option-data"] if o.get("code") == 66 or o.get("name") == "tftp-server-name"]
-    assert len(option66) == 1 and option66[0]["data"].endswith("@%s:8080/%s/" % (PBX_IP, TOKEN))
+    assert len(option66) == 1 and option66[0]["data"].endswith("@%s:8080/%s/dhcp/" % (PBX_IP, TOKEN))

@@ -76,14 +76,14 @@ def test_the_pbx_serves_dhcp_with_the_provisioning_url(pbx, tmp_path):
     assert hosts[99] <= ipaddress.ip_address(lease["ip"]) <= hosts[149]
     assert lease["env"]["new_routers"] == pbx.host_address
     base = "http://%s:8080/%s/" % (pbx.address, TOKEN)
-    url = base.replace("http://", "http://%s:%s@" % (HTTP_USER, HTTP_PASSWORD))
+    url = base.replace("http://", "http://%s:%s@" % (HTTP_USER, HTTP_PASSWORD)) + "dhcp/"  # status: arrived by DHCP
     assert lease["options"][66] == url.encode() + b"\0"  # dnsmasq ends options 66/67 with a NUL (docs/dhcp.md)
 
     # With the credentials option 66 carried, the phone gets its file (passwords and all).
     agent = "Yealink SIP-T46S 66.86.0.15 %s" % PHONE
     credentials = "%s:%s" % (HTTP_USER, HTTP_PASSWORD)
     fetched = subprocess.run(
-        ["curl", "-s", "--digest", "-u", credentials, "-A", agent, base + "001565d50001.cfg"],
+        ["curl", "-s", "--digest", "-u", credentials, "-A", agent, base + "dhcp/001565d50001.cfg"],
         capture_output=True, text=True, timeout=20, check=False,
     )  # fmt: skip
     assert "account.1.password = %s" % SIP_SECRET in fetched.stdout

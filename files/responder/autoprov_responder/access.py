@@ -10,7 +10,7 @@ import os
 
 from .auth import FAILED, MISSING, OK, REFUSED, STALE, Authenticator
 from .bindings import Bindings
-from .files import FileStore, Refused
+from .files import FileStore, Refused, named_file
 from .guard import MISS, DeviceLock, Lockout, Networks
 from .manifest import NO_UA, normalise_mac
 
@@ -135,6 +135,7 @@ class FileAccess:
         """
         if not manifest.valid:
             raise Refused("no_manifest")
+        rel = named_file(rel)
         entry = manifest.files.get(rel)
         if entry is None:
             if not manifest.is_public(rel):
@@ -230,13 +231,14 @@ class FileAccess:
         return 401, _VERDICT_REASONS[verdict], [("WWW-Authenticate", c) for c in challenges]
 
     def describe(self, fetch, rel, manifest, ua_info=NO_UA):
-        """Fill in file, device and vendor facts of a fetch from the manifest."""
-        entry = manifest.files.get(rel)
+        """Fill in file, device and vendor facts of a fetch from the manifest (path: as asked, under the root)."""
+        name = named_file(rel)
+        entry = manifest.files.get(name)
         fetch.path = rel
         fetch.ua_mac = ua_info.mac
         fetch.model, fetch.firmware = ua_info.model, ua_info.firmware
         if entry is not None:
-            fetch.file = rel
+            fetch.file = name
             fetch.mac = entry.mac or ua_info.mac
             fetch.vendor = entry.vendor or ua_info.vendor
         else:

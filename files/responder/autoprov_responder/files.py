@@ -53,6 +53,17 @@ def _percent_decode(path):
         raise Refused("bad_path")
 
 
+# DHCP option 66 hands out the provisioning URL with this segment after the token (the controller's
+# _urls.VIA): the same files are served under it, and a fetch's recorded path keeps it, so
+# provision_status can tell which phones arrived by DHCP.
+VIA_DHCP = "dhcp/"
+
+
+def named_file(rel):
+    """The file a relative path names: 'dhcp/a.cfg' is 'a.cfg' (VIA_DHCP)."""
+    return rel[len(VIA_DHCP) :] if rel.startswith(VIA_DHCP) else rel
+
+
 def relative_path(path, prefix):
     """A decoded absolute path ('/p/tok/a.cfg') -> 'a.cfg' under prefix '/p/tok/'; Refused otherwise."""
     if _CONTROL.search(path):

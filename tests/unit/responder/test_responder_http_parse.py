@@ -169,3 +169,13 @@ def test_file_store_rules(tmp_path):
     (root / "a.cfg").symlink_to(tmp_path / "outside")
     with pytest.raises(files.Refused):
         store.lookup("a.cfg")
+
+
+def test_the_dhcp_segment_after_the_token_names_the_same_files():
+    """DHCP option 66 hands out the provisioning URL + dhcp/ (the controller's _urls.VIA)."""
+    assert files.http_target(PREFIX + "dhcp/a.cfg", PREFIX) == "dhcp/a.cfg"
+    assert files.named_file("dhcp/a.cfg") == "a.cfg" and files.named_file("dhcp/firmware/t46s.rom") == "firmware/t46s.rom"
+    assert files.named_file("a.cfg") == "a.cfg"
+    for target in (PREFIX + "dhcp/", PREFIX + "dhcp/../a.cfg", PREFIX + "dhcp/.autoprov-manifest.json"):
+        with pytest.raises(files.Refused, match="bad_path"):
+            files.http_target(target, PREFIX)

@@ -188,3 +188,28 @@ def test_a_version_1_database_reads_without_credentials_and_version_2_shows_them
             store.close()
         assert devices[0]["credential"] == (None if version == 1 else "previous")
         assert ("(previous password)" in status.table("pbx", devices, [])) is (version == 2)
+
+
+def test_a_device_that_fetched_through_the_dhcp_url_is_reported_as_arrived_by_dhcp(tmp_path):
+    """DHCP option 66 hands out the provisioning URL + dhcp/ (_urls.VIA); the responder records such a fetch's
+    path under the token as dhcp/<file> (test_end_to_end checks that side with a real fetch)."""
+    path = tmp_path / "status.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(responder_store.SCHEMA)
+    db.execute("PRAGMA user_version = %d" % responder_store.SCHEMA_VERSION)
+    for t, mac, where, code in ((NOW - 90, A, "dhcp/", 200), (NOW - 80, A, "", 200), (NOW - 70, B, "", 200),
+                                (NOW - 60, C, "dhcp/", 401), (NOW - 50, D, "/Zt4tok3n/dhcp/", 200)):  # fmt: skip
+        fetch(db, t, mac, "%s.cfg" % mac, sha="sha-%s.cfg" % mac, status_code=code, reason=None if code == 200 else "auth_required")
+        db.execute("UPDATE fetches SET path = ? WHERE id = last_insert_rowid()", (where + "%s.cfg" % mac,))
+    db.commit()
+    db.close()
+    store = status.Store(str(path))
+    try:
+        devices, _discovered = status.report([{"mac": m} for m in (A, B, C, D)], manifest(), store, now=NOW)
+    finally:
+        store.close()
+    by_mac = {d["mac"]: d for d in devices}
+    assert by_mac[A]["dhcp_fetch"] == status.iso(NOW - 90)  # its later fetch came through the plain URL
+    assert [by_mac[m]["dhcp_fetch"] for m in (B, C, D)] == [None, None, None]  # plain URL; refused; a raw target
+    row_a = next(line for line in status.table("pbx1", devices, []).splitlines() if line.startswith("00:15:65:aa:bb:01"))
+    assert row_a.endswith("(by DHCP)")

@@ -49,3 +49,10 @@ def test_bad_input_says_what_would_be_valid(base, token, message):
 def test_filter_wraps_errors():
     with pytest.raises(AnsibleFilterError, match="pbxops.autoprov.provisioning_url: "):
         url_filter("nonsense")
+
+
+def test_the_dhcp_url_has_its_segment_after_the_token_and_nothing_else_is_valid():
+    assert provisioning_url("http://192.0.2.10:8080/", "Zt4pQ9xLm2Rv", via="dhcp") == "http://192.0.2.10:8080/Zt4pQ9xLm2Rv/dhcp/"
+    assert url_filter("http://192.0.2.10:8080/p", None, via="dhcp") == "http://192.0.2.10:8080/p/dhcp/"
+    with pytest.raises(UrlError, match="via: 'rps'; valid: dhcp"):
+        provisioning_url("http://192.0.2.10:8080/", "Zt4pQ9xLm2Rv", via="rps")
