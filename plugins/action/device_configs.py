@@ -266,13 +266,8 @@ class ActionModule(ActionBase):
         me = task_vars.get("inventory_hostname")
         fleet = {}
         for other in task_vars.get("ansible_play_hosts_all") or []:
-            if other == me:
-                continue
-            try:
-                devices = hostvars[other].get("autoprov_devices")
-            except Exception:  # an undefined or broken variable of another host is that host's problem
-                continue
-            if isinstance(devices, list):
+            devices = _moves.devices_of(hostvars, other) if other != me else None
+            if devices is not None:
                 fleet[other] = devices
         return fleet
 

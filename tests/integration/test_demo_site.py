@@ -114,54 +114,20 @@ def test_demo_provisions_a_phone_end_to_end(netns, tmp_path):
     mac, text = "0015654aa937", (configs / "0015654aa937.cfg").read_text()
     assert "static.auto_provision.server.username = %s\n" % mac in text and new not in text
     assert "static.auto_provision.server.password = %s\n" % device_password(new, mac) in text
-    url = "http://127.0.0.1:18080/%s/0015654aa937.cfg" % vault["vault_demo_url_token"]
+
+    def status_of(name, agent, user, password):
+        """The HTTP status curl gets for one file of the demo's config host."""
+        url = "http://127.0.0.1:18080/%s/%s" % (vault["vault_demo_url_token"], name)
+        cmd = [*inside, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-A", agent, "-u", "%s:%s" % (user, password), url]
+        return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+
     for user, password in (("phones", old), ("phones", new), (mac, device_password(old, mac)), (mac, device_password(new, mac))):
-        curl = subprocess.run(
-            [
-                *inside,
-                "curl",
-                "-sS",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-                "-A",
-                user_agent("yealink", "0015654aa937"),
-                "-u",
-                "%s:%s" % (user, password),
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert curl.stdout == "200", (user, curl.stdout, curl.stderr)
+        assert status_of("0015654aa937.cfg", user_agent("yealink", mac), user, password) == "200", user
     # Each device's pair opens its own files only: the Yealink's pair does not open another device's file.
     other, name = next(
         (m, n) for m, d in manifest["devices"].items() if d["vendor"] == "grandstream" for n in d["files"] if manifest["files"][n]["secret"]
     )
-    agent = user_agent(manifest["devices"][other]["vendor"], other)
-    other_file = "http://127.0.0.1:18080/%s/%s" % (vault["vault_demo_url_token"], name)
-    refused = subprocess.run(
-        [
-            *inside,
-            "curl",
-            "-sS",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "-A",
-            agent,
-            "-u",
-            "%s:%s" % (mac, device_password(new, mac)),
-            other_file,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert refused.stdout == "401", (other_file, refused.stdout)
+    assert status_of(name, user_agent("grandstream", other), mac, device_password(new, mac)) == "401"
 
     stopped = play("pbxops.autoprov.site", "-e", "autoprov_responder_state=stopped")
     assert stopped.rc == 0, stopped.output[-3000:]

@@ -13,31 +13,22 @@ render settings in SETTINGS_VAR (validate.yml), which is how another PBX's run c
 from __future__ import annotations
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
+from ansible_collections.pbxops.autoprov.plugins.module_utils._render.spec import SETTINGS
 
 SETTINGS_VAR = "autoprov__render_settings"
 
-# The device_configs options a PBX's settings dict may carry (the rest belong to the PBX that writes).
-RENDER_OPTIONS = (
-    "method",
-    "sip_server",
-    "sip_port",
-    "sip_transport",
-    "server_url",
-    "template_dir",
-    "ntp_server",
-    "timezone",
-    "language",
-    "admin_password",
-    "device_key",
-    "derive_device_key",
-    "resync_interval",
-    "firmware_url",
-    "firmware",
-    "vlan",
-    "codecs",
-    "voicemail",
-    "vars",
-)
+# The device_configs options a PBX's settings dict may carry (the rest belong to the PBX that writes):
+# what templates see as settings, and what else shapes a device's files.
+RENDER_OPTIONS = SETTINGS + ("method", "template_dir", "device_key", "derive_device_key", "vars")
+
+
+def devices_of(hostvars, host):
+    """Another inventory host's autoprov_devices, or None when it has no usable list."""
+    try:
+        devices = hostvars[host].get("autoprov_devices")
+    except Exception:  # an undefined or broken variable of another host is that host's problem
+        return None
+    return devices if isinstance(devices, list) else None
 
 
 def owners(macs, hostvars, hosts, me):
@@ -48,11 +39,7 @@ def owners(macs, hostvars, hosts, me):
             break
         if other == me:
             continue
-        try:
-            devices = hostvars[other].get("autoprov_devices")
-        except Exception:  # an undefined or broken variable of another host is that host's problem
-            continue
-        for device in devices if isinstance(devices, list) else ():
+        for device in devices_of(hostvars, other) or ():
             try:
                 mac = _mac.normalize(device.get("mac"))
             except (AttributeError, _mac.MacError):
