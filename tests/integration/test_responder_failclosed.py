@@ -197,6 +197,22 @@ def test_probing_unknown_macs_gets_the_source_ignored(site):
     assert len(rows) <= 13  # 10 unknown, one refusal noted, the answered one: not every probe
 
 
+def test_forging_a_bound_phones_address_cannot_silence_its_pnp(site):
+    """Whoever forges a phone's address can use up that address's PnP budget and trigger the probe block; the
+    device bound to that address keeps its own budget there and is still answered (only ever to that address)."""
+    site.start()
+    add_addresses(site)
+    assert site.curl(SECRET_URL, "-A", UA, "-u", "prov:" + PASSWORD)[0] == 200  # YEALINK is bound to PHONE now
+    # (pnp_exchange numbers its transactions per call: the n-th SUBSCRIBE for a MAC is the same transaction in
+    # every call, so each call below asks at a position not asked before, or it would be a retransmission.)
+    used_up = pnp(site, [GRANDSTREAM] * 6, listen=2.0)
+    assert len(used_up["urls"]) == 5  # 5 NOTIFYs per destination and window: that address's budget is used up
+    assert pnp(site, [YEALINK], listen=2.0)["urls"]  # the device bound there has a budget of its own
+    assert pnp(site, ["0015650000%02x" % i for i in range(12)], listen=0.5)["replies"] == []  # the probe block
+    assert pnp(site, ["0015650000ff"] * 6 + [GRANDSTREAM], listen=1.0)["replies"] == []  # an unbound MAC: no oracle
+    assert pnp(site, ["0015650000fe", YEALINK], listen=2.0)["urls"]  # the bound device: still answered
+
+
 def test_a_spoofed_subscribe_reflects_at_most_3x(site):
     """The victim never answers: we send the 200 and the NOTIFY, retransmissions only within 3x the bytes received."""
     site.start()

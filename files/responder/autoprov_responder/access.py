@@ -184,6 +184,11 @@ class FileAccess:
             return None if bound == source else "bound_elsewhere"
         return None if self.window_open(device, now) else "window_closed"
 
+    def bound_to(self, device, source):
+        """Whether a known device is bound to this address (its first secret fetch in its window came from there)."""
+        self._sync_devices()
+        return self.bindings.source(device.mac, device.window) == source
+
     def admit(self, entry, source, now):
         """The secret file goes out: the first fetch in a window binds the device to this address."""
         if entry is None or entry.mac is None or not entry.secret:

@@ -5,7 +5,9 @@ A SUBSCRIBE's source address can be forged, so what we send for one is bounded: 
 most `pnp_rate.amplification` times the bytes received for that transaction (the 200
 and the first NOTIFY always go; retransmissions only within that budget), a limit of
 replies per source and of NOTIFYs per destination, and a source that asks for too many
-unknown MACs (probing which ones this PBX knows) gets no answer for a while.
+unknown MACs (probing which ones this PBX knows) gets no answer for a while. A device
+bound to the source address (docs/responder.md) has limits of its own there and is
+answered through a probe block, so forging its address cannot silence it.
 
 Sockets are read directly from the event loop (add_reader + recvfrom until the
 queue is empty): under a boot storm that reads many datagrams per wake-up,
@@ -244,11 +246,15 @@ class PnpService:
                 known_tx.budget -= len(known_tx.reply)
                 self._send(endpoint.send_sock, known_tx.reply, known_tx.reply_to)
             return
-        if self.probes.blocked(source[0], now):
-            return  # probing unknown MACs: nothing is answered or recorded for a while
         manifest = self.manifests.get()
         device = manifest.devices.get(sub.mac) if sub.mac else None
-        reason, record = self._refusal(sub, device, source, now)
+        # A device bound to this address is answered only there, so whoever forges the address cannot
+        # learn anything from it: it has its own budget and is not caught by the probe block, which a
+        # forger could otherwise trigger to silence the phone at that address.
+        own = device is not None and self.access.bound_to(device, source[0])
+        if not own and self.probes.blocked(source[0], now):
+            return  # probing unknown MACs: nothing is answered or recorded for a while
+        reason, record = self._refusal(sub, device, source, now, (source[0], sub.mac) if own else source[0])
         event = self._event(sub, device, manifest, source, now, reason)
         if reason is not None:
             if record:
@@ -258,8 +264,8 @@ class PnpService:
             return
         self._answer(endpoint, sub, device, manifest, source, key, self.store.pnp_event(event), size)
 
-    def _refusal(self, sub, device, source, now):
-        """(reason this SUBSCRIBE gets no answer or None, whether to record it)."""
+    def _refusal(self, sub, device, source, now, budget):
+        """(reason this SUBSCRIBE gets no answer or None, whether to record it); budget: the rate limits' key."""
         if sub.mac is None:
             return "no_mac", True
         if device is None and not self.config.answer_unknown:
@@ -270,7 +276,7 @@ class PnpService:
             if refusal is not None:
                 return refusal, True
         for limit in (self.rate, self.notify_rate):  # replies per source; NOTIFYs per destination (the same address)
-            allowed, first_refusal = limit.allow(source[0], now)
+            allowed, first_refusal = limit.allow(budget, now)
             if not allowed:
                 return "rate_limited", first_refusal  # recorded once per source and window
         return None, False
