@@ -138,7 +138,7 @@ class Store:
     def dhcp_fetches(self):
         """{mac: time} of each device's newest served fetch through the URL DHCP option 66 hands out: the
         responder records a fetch's path under the token, 'dhcp/<file>' there (_urls.VIA)."""
-        prefix = _urls.VIA["dhcp"] + "/"
+        prefix = _urls.DHCP + "/"
         rows = self._rows(
             "SELECT mac, max(time) AS time FROM fetches"
             " WHERE mac IS NOT NULL AND status IN (200, 304) AND substr(path, 1, ?) = ? GROUP BY mac",

@@ -18,7 +18,8 @@ SCHEMES = ("http", "https", "tftp", "ftp", "ftps")
 # The path segment after the token in the URL DHCP option 66 hands out: the responder serves the
 # same files under it and the status database keeps the path, so `status` can say which phones
 # arrived by DHCP (our model: no vendor reads it; phones append their file names to the URL).
-VIA = {"dhcp": "dhcp"}
+DHCP = "dhcp"
+VIA = (DHCP,)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 
 
@@ -27,8 +28,8 @@ class UrlError(ValueError):
 
 
 def provisioning_url(base, token=None, username=None, password=None, via=None):
-    """base + token + '/' (+ the segment of VIA[via] + '/'), optionally with user:password@; raises
-    UrlError with what would be valid."""
+    """base + token + '/' (+ via + '/', one of VIA), optionally with user:password@; raises UrlError
+    with what would be valid."""
     if not isinstance(base, str) or not base:
         raise UrlError("the base URL is missing; write e.g. http://192.0.2.10:8080/")
     parts = urlsplit(base.strip())
@@ -50,7 +51,7 @@ def provisioning_url(base, token=None, username=None, password=None, via=None):
     if via:
         if via not in VIA:
             raise UrlError("via: %r; valid: %s" % (via, ", ".join(sorted(VIA))))
-        path += "%s/" % VIA[via]
+        path += "%s/" % via
     host = parts.hostname
     if ":" in host:
         host = "[%s]" % host

@@ -254,7 +254,7 @@ class PnpService:
         own = device is not None and self.access.bound_to(device, source[0])
         if not own and self.probes.blocked(source[0], now):
             return  # probing unknown MACs: nothing is answered or recorded for a while
-        reason, record = self._refusal(sub, device, source, now, (source[0], sub.mac) if own else source[0])
+        reason, record = self._refusal(sub, device, source, now, own)
         event = self._event(sub, device, manifest, source, now, reason)
         if reason is not None:
             if record:
@@ -264,17 +264,18 @@ class PnpService:
             return
         self._answer(endpoint, sub, device, manifest, source, key, self.store.pnp_event(event), size)
 
-    def _refusal(self, sub, device, source, now, budget):
-        """(reason this SUBSCRIBE gets no answer or None, whether to record it); budget: the rate limits' key."""
+    def _refusal(self, sub, device, source, now, own):
+        """(reason this SUBSCRIBE gets no answer or None, whether to record it); own: the device is bound here."""
         if sub.mac is None:
             return "no_mac", True
         if device is None and not self.config.answer_unknown:
             allowed, first_refusal = self.probes.allow(source[0], now)
             return ("unknown_mac", True) if allowed else ("probe_blocked", first_refusal)
-        if device is not None:
+        if device is not None and not own:  # bound here passes the gate pnp_refusal would check again
             refusal = self.access.pnp_refusal(device, source[0], now)
             if refusal is not None:
                 return refusal, True
+        budget = (source[0], sub.mac) if own else source[0]
         for limit in (self.rate, self.notify_rate):  # replies per source; NOTIFYs per destination (the same address)
             allowed, first_refusal = limit.allow(budget, now)
             if not allowed:

@@ -87,8 +87,10 @@ def stamp_windows(manifest, old_manifest, written, now, reopen=()):
         old_window = (old_devices.get(mac) or {}).get("window")
         stamped = isinstance(old_window, (int, float))
         keep = stamped and mac not in reopen and not written.intersection(device.get("files") or [])
-        # A new window is always later than the old one, even within the same millisecond (a reopen is a change).
-        devices[mac] = dict(device, window=old_window if keep else max(round(now, 3), round(old_window + 0.001, 3) if stamped else 0))
+        window = old_window if keep else round(now, 3)
+        if stamped and not keep:  # always later than the old one, even within the same millisecond: a reopen is a change
+            window = max(window, round(old_window + 0.001, 3))
+        devices[mac] = dict(device, window=window)
     return dict(manifest, devices=devices)
 
 

@@ -232,6 +232,8 @@ def _check_input(params, client_class, credentials, target):
     if params.get("return_pins") and not client_class.gives_pins:
         givers = sorted(c.vendor for c in CLIENTS.values() if c.gives_pins)
         problems.append("return_pins: %s gives no device PINs (%s does)" % (client_class.vendor, ", ".join(givers)))
+    if params.get("device_key") and len(params["device_key"]) < _device_pairs.KEY_MIN:
+        problems.append("device_key: shorter than %d characters; use a long random string from Vault" % _device_pairs.KEY_MIN)
     if not problems and not (params.get("api_url") or client_class.service_url(credentials)):
         problems.append("api_url: %s has no default service; give api_url" % client_class.vendor)
     if problems:
@@ -271,10 +273,10 @@ def device_targets(params, client_class, macs, target):
     }
 
 
-def _apply(client, params, macs, targets, check_mode):
-    """(found, actions, errors): what the RPS had, what we decided per MAC, and the writes that failed."""
-    shared = next(iter(targets.values()), None)
-    found = client.lookup(macs, shared) if macs else {}
+def _apply(client, params, macs, target, targets, check_mode):
+    """(found, actions, errors): what the RPS had, what we decided per MAC (towards targets[mac]), and the
+    writes that failed. target: the task's own (None with state absent), which is what a lookup asks about."""
+    found = client.lookup(macs, target) if macs else {}
     actions = plan(params["state"], macs, found, targets, params.get("update_password"))
     errors = {}
     if not check_mode:
@@ -322,7 +324,7 @@ def run(params, check_mode):
 
     result = {"changed": False, "results": [], "api_stats": client.http.stats, "warnings": warnings}
     try:
-        found, actions, errors = _apply(client, params, macs, targets, check_mode)
+        found, actions, errors = _apply(client, params, macs, target, targets, check_mode)
         for mac in macs:
             action, message = ("fail", errors[mac]) if mac in errors else actions[mac]
             entry = _entry(mac, action, scrub(message), found.get(mac) or _rps_base.absent(), targets[mac])

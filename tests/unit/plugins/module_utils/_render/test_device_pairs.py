@@ -10,7 +10,7 @@ import random
 
 import pytest
 import reference as ref
-from vendor_helpers import line, render_errors, settings
+from vendor_helpers import line, settings
 
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _device_pairs as credentials
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices
@@ -101,7 +101,6 @@ def test_two_devices_get_different_pairs_and_every_pair_is_a_secret_to_mask():
 
 
 def test_without_a_device_key_the_files_carry_the_pbx_pair():
-    assert render_errors([{"mac": "00:15:65:00:00:01", "model": "SIP-T46S", "lines": [line(1)]}]) == []
     files = ref.render("yealink", catalog.find_models("SIP-T46S", "yealink")[0], None)
     assert "static.auto_provision.server.password = %s" % PBX_PASSWORD in files[ref.BARE_MAC + ".cfg"]
 

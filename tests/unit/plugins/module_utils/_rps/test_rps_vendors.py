@@ -155,3 +155,14 @@ def test_a_device_key_puts_each_devices_own_pair_into_the_vendors_that_keep_a_ur
     derived = harness.run(vendor, fake, derive_device_key=True)  # the key of the PBX-wide password: a new pair
     expected = {"snom": "updated", "gigaset": "updated"}.get(vendor, "unchanged")
     assert set(harness.actions(derived).values()) == {expected}, derived
+
+
+def test_a_short_device_key_is_refused_before_any_call_and_never_shown():
+    fake = FAKES["snom"]()
+    try:
+        with pytest.raises(harness.engine.InputError) as exc:
+            harness.run("snom", fake, device_key="Sh0rt-k3y")
+        assert "device_key: shorter than 16 characters" in str(exc.value) and "Sh0rt-k3y" not in str(exc.value)
+        assert fake.log == []
+    finally:
+        fake.close()
