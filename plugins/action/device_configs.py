@@ -10,6 +10,14 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+try:
+    # netaddr reads its OUI index (_mac.oui_organisation) on the first lookup, in every worker process
+    # anew. Imported here, it is read once per run: the strategy loads this plugin before it forks the
+    # workers (linear.py, free.py: action_loader.get(class_only=True)).
+    from netaddr.eui import ieee as _ieee  # noqa: F401
+except ImportError:  # pragma: no cover - _devices reports a missing netaddr
+    pass
+
 from ansible_collections.pbxops.autoprov.plugins.module_utils import _device_pairs, _devices, _mac, _urls
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
 from ansible_collections.pbxops.autoprov.plugins.module_utils._files.sync import MANIFEST
@@ -20,7 +28,6 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils._render.spec impor
 
 MODULE = "pbxops.autoprov.device_configs"
 PUBLIC_DIRS = ("firmware",)  # the config host serves firmware images there to anyone (firmware.default_base)
-BUILTIN_TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "..", "templates")
 _SPEC_WITHOUT_DEVICES = {k: v for k, v in ARGUMENT_SPEC.items() if k != "devices"}
 _URL = re.compile(r"^(https?|tftp|ftps?)://[^\s/]+(/\S*)?$", re.I)
 
@@ -85,7 +92,7 @@ class ActionModule(ActionBase):
         if errors:
             return _fail(self._summary(host, errors), errors=errors, warnings=problems.warnings)
 
-        template_dirs = ([args["template_dir"]] if args["template_dir"] else []) + [os.path.realpath(BUILTIN_TEMPLATES)]
+        template_dirs = ([args["template_dir"]] if args["template_dir"] else []) + [_render.BUILTIN_TEMPLATES]
         settings["vars"] = args["vars"]
         for device in devices:
             device["vars"] = dict(args["vars"], **device["vars"])
