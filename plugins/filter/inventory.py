@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices, _mac
-from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
-from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.clients import CLIENTS
+# The module_utils are imported where they are used. A task's worker process imports every filter file
+# of the collection as soon as it templates any of our filters, and the RPS clients alone bring
+# requests and urllib3: imported here, every task on every PBX of a fleet paid for them (bench/fleet).
 
 
 def fleet_duplicates(hostvars, hosts, var="autoprov_devices"):
     """{host: [error]} for MACs that are devices of more than one of hosts."""
+    from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices
+
     fleet = {}
     for host in hosts:
         try:
@@ -32,6 +34,8 @@ def rps_groups(devices, clients=None):
     """
     if not isinstance(devices, list):
         raise AnsibleFilterError("pbxops.autoprov.rps_groups: expects the list of devices (autoprov_devices)")
+    from ansible_collections.pbxops.autoprov.plugins.module_utils import _devices
+
     chosen = _chosen_clients(clients or {})
     groups = {}
     for client, entries in _devices.rps_groups(devices).items():
@@ -43,6 +47,11 @@ def _chosen_clients(clients):
     """clients, checked: each key is a catalog RPS client, each value a client that can stand in for it."""
     if not isinstance(clients, dict):
         raise AnsibleFilterError("pbxops.autoprov.rps_groups: clients (autoprov_rps_clients) must be a dict, not %r" % (clients,))
+    if not clients:
+        return clients
+    from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
+    from ansible_collections.pbxops.autoprov.plugins.module_utils._rps.clients import CLIENTS
+
     known = sorted({v.rps for v in catalog.VENDORS.values() if v.rps})
     for key, value in clients.items():
         valid = sorted([key] + [c.vendor for c in CLIENTS.values() if c.alternative_to == key])
@@ -57,6 +66,9 @@ def _chosen_clients(clients):
 
 def discovered_devices(discovered):
     """provision_status's discovered devices as autoprov_devices entries (mac, vendor, model, lines: [])."""
+    from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
+    from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
+
     entries = []
     for seen in discovered or []:
         vendor = seen.get("vendor_key")
@@ -72,6 +84,8 @@ def discovered_devices(discovered):
 
 def split_devices(devices, macs):
     """{'keep': [...], 'leave': [...]}: the devices whose MAC is in macs leave (any notation on either side)."""
+    from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
+
     try:
         leaving = {_mac.normalize(m) for m in macs or []}
     except _mac.MacError as exc:

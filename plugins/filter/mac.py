@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
-from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
+# Imported where used: see inventory.py (every filter file is imported by every task that templates one).
 
 
-def _require_netaddr():
+def _require_netaddr(_mac):
     if not _mac.HAS_NETADDR:
         raise AnsibleFilterError("the pbxops.autoprov MAC filters need the Python library netaddr on the controller (pip install netaddr)")
 
 
 def mac(value, style="bare"):
     """A MAC address in one of the notations devices use."""
-    _require_netaddr()
+    from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
+
+    _require_netaddr(_mac)
     try:
         return _mac.fmt(value, style)
     except _mac.MacError as exc:
@@ -26,11 +27,15 @@ def mac(value, style="bare"):
 
 def mac_vendor(value, organisation=False):
     """The catalog vendor (e.g. yealink) of a MAC by its OUI, or None; the IEEE organisation if asked."""
-    _require_netaddr()
+    from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
+
+    _require_netaddr(_mac)
     try:
         org = _mac.oui_organisation(value)
     except _mac.MacError as exc:
         raise AnsibleFilterError("pbxops.autoprov.mac_vendor: %s" % exc)
+    from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
+
     return org if organisation else catalog.vendor_by_organisation(org)
 
 
