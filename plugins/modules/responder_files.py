@@ -134,6 +134,34 @@ options:
     type: list
     elements: str
     default: []
+  service:
+    description:
+      - A background process (no service manager) brought to O(service.state) after the files, by its
+        control script, in the same call. A separate command task would cost one more round trip, on
+        every PBX of a fleet.
+      - With V(started), a call that changed anything restarts the process (once O(service.check)
+        accepts what is now installed), and one that changed nothing starts it only if it is not
+        running. In check mode the script is asked for its status only.
+    type: dict
+    suboptions:
+      control:
+        description:
+          - The control script's command line without its last word, which the module adds
+            (V(start), V(stop), V(restart) or V(status)). It prints one JSON object with C(changed),
+            C(running) and C(pid), and C(msg) when it fails (the role's C(autoprov_responder_ctl.py)).
+        type: list
+        elements: str
+        required: true
+      state:
+        description: Whether the process should run.
+        type: str
+        choices: [started, stopped]
+        default: started
+      check:
+        description:
+          - Command run before a restart (split like a shell would, not run through one); when it
+            exits non-zero the process keeps running as it was and the task fails with its messages.
+        type: str
 notes:
   - File contents travel as module arguments. Those of O(files) are shown with the task's arguments at
     high verbosity, so keep them to code; put secrets in O(private_files), whose contents are C(no_log).
@@ -189,6 +217,23 @@ removed:
   returned: always
   type: list
   elements: str
+service:
+  description: What O(service) did (in check mode, would do).
+  returned: when O(service) is given
+  type: dict
+  contains:
+    action:
+      description: V(start), V(restart), V(stop), or V(none) when the process was as wanted.
+      type: str
+    changed:
+      description: Whether the process was started, restarted or stopped.
+      type: bool
+    running:
+      description: Whether it runs now.
+      type: bool
+    pid:
+      description: Its process ID, when it runs.
+      type: int
 """
 
 from ansible.module_utils.basic import AnsibleModule

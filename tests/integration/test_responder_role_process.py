@@ -7,7 +7,6 @@ start, second run unchanged, restart on a configuration change, stop.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -102,13 +101,15 @@ def test_process_mode_without_root(workdir, tmp_path):
 
     first = converge()
     assert first.rc == 0, first.output
-    assert first.task(ROLE + "Start or stop the responder process")["result"]["changed"] is True
+    # The install task starts the process in the same call (no command task, no handler).
+    assert first.task(INSTALL)["result"]["service"]["action"] == "start"
     pid = running_pid()
     status = Path("/proc/%d/status" % pid).read_text()
     assert "Uid:\t%d" % NOBODY in status  # runs as the connecting user, not root
     assert "autoprov_responder" in Path("/proc/%d/cmdline" % pid).read_text()
     assert http_status() == "503"  # listening; the config root has no manifest yet, so nothing is served
-    assert "skip_reason" in first.task(ROLE + "Restart the responder process")["result"], "a fresh start needs no restart"
+    assert first.task(INSTALL)["result"]["service"]["pid"] == pid
+    assert [task for _host, task in first.changed_tasks()] == [INSTALL], "a fresh start needs no restart"
 
     second = converge()
     assert second.rc == 0, second.output
@@ -126,14 +127,16 @@ def test_process_mode_without_root(workdir, tmp_path):
     install = repaired.task(INSTALL)["result"]
     assert (install["written"], install["removed"]) == ([str(package / "sip.py")], [str(package / "gone.py")])
     assert (package / "sip.py").read_text() == shipped and not (package / "gone.py").exists()
-    assert [task for _host, task in repaired.changed_tasks()] == [INSTALL, ROLE + "Restart the responder process"]
+    assert [task for _host, task in repaired.changed_tasks()] == [INSTALL]
+    assert install["service"]["action"] == "restart"
     assert running_pid() not in (None, pid)
     pid = running_pid()
 
     # A configuration change restarts it (after --check passed).
     third = converge(autoprov_responder_log_level="debug")
     assert third.rc == 0, third.output
-    assert [task for _host, task in third.changed_tasks()] == [INSTALL, ROLE + "Restart the responder process"]
+    assert [task for _host, task in third.changed_tasks()] == [INSTALL]
+    assert third.task(INSTALL)["result"]["service"]["action"] == "restart"
     assert third.task(INSTALL)["result"]["written"] == [str(workdir / "etc" / "responder.json")]
     assert running_pid() not in (None, pid)
     assert not alive(pid)
@@ -162,6 +165,9 @@ def test_process_mode_without_root(workdir, tmp_path):
         squatter.listen(8)
         blocked = converge(autoprov_responder_log_level="debug")
         assert blocked.rc != 0
-        answer = json.loads(blocked.task(ROLE + "Start or stop the responder process")["result"]["stdout"])
-        assert answer["msg"] == "cannot start the responder: 127.0.0.1:%d already in use by another process" % http
+        refused = blocked.task(INSTALL)["result"]["msg"]
+        assert refused == (
+            "the files are in place; the control script's start failed (exit 1): "
+            "cannot start the responder: 127.0.0.1:%d already in use by another process" % http
+        )
         assert running_pid() is None

@@ -23,6 +23,7 @@ DEVICES = [
 ]
 UA_01 = "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:01"
 ROLE = "pbxops.autoprov.responder : "
+INSTALL = ROLE + "Install the responder (Python standard library only, no pip), its directories and configuration"
 
 
 def converge(host, tmp_path, args=(), configs=True, **overrides):
@@ -82,7 +83,9 @@ def converged(nspawn_host, tmp_path_factory):
 
 def test_converges_then_changes_nothing(converged):
     host, _tmp, first, second = converged
-    assert first.task(ROLE + "Start or stop the service")["result"]["changed"] is True
+    # The unit comes with the code, in the install's one call; one more call enables and starts it.
+    assert "/etc/systemd/system/autoprov-responder.service" in first.task(INSTALL)["result"]["written"]
+    assert first.task(ROLE + "Enable and start (or stop) the service")["result"]["changed"] is True
     assert second.rc == 0, second.output
     assert second.changed_tasks() == [], second.changed_tasks()
     assert host.ssh("systemctl is-active autoprov-responder").stdout.strip() == "active"
@@ -240,7 +243,7 @@ def test_credentials_and_tls_never_shown(converged, tmp_path):
     before = show(host, "MainPID")["MainPID"]
     check = converge(host, tmp, args=("--check", "--diff"), **overrides)
     assert check.rc == 0, check.output
-    install = check.task(ROLE + "Install the responder (Python standard library only, no pip), its directories and configuration")
+    install = check.task(INSTALL)
     assert "/etc/autoprov-responder/responder.json" in install["result"]["written"], install
     assert show(host, "MainPID")["MainPID"] == before  # check mode changed nothing
     real = converge(host, tmp, args=("--diff", "-v"), **overrides)

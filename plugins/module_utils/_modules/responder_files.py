@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import traceback
@@ -48,6 +49,14 @@ ARGUMENT_SPEC = dict(
         ),
     ),
     secrets=dict(type="list", elements="str", default=[], no_log=True),
+    service=dict(
+        type="dict",
+        options=dict(
+            control=dict(type="list", elements="str", required=True),
+            state=dict(type="str", choices=["started", "stopped"], default="started"),
+            check=dict(type="str"),
+        ),
+    ),
 )
 
 
@@ -90,6 +99,60 @@ def _checked(params):
     return directories, files, _mode("file_mode", params["file_mode"]), private_files
 
 
+class _ServiceFailed(Exception):
+    """The control script or the check before a restart failed; the text says which and why."""
+
+
+def _control(run, control, action):
+    """Run the control script with one action; its JSON reply {changed, running, pid}."""
+    rc, out, err = run(control + [action])
+    try:
+        reply = json.loads(out)
+    except ValueError:
+        reply = None
+    if rc != 0 or not isinstance(reply, dict):
+        why = reply.get("msg") if isinstance(reply, dict) else (err or out).strip()
+        raise _ServiceFailed("the control script's %s failed (exit %d): %s" % (action, rc, why))
+    return reply
+
+
+def _bring_service(service, changed_files, check_mode, run):
+    """The background process to service.state after the install, in one call of its control script.
+
+    started: restarted when this call changed anything (after service.check passed on what is now in
+    place: new code must accept the configuration), else started if it is not running (start is a no-op
+    then); stopped: stopped. In check mode only status is asked. Returns {action, changed, running, pid}.
+    """
+    control, state = service["control"], service["state"]
+    if check_mode:
+        try:
+            now = _control(run, control, "status")
+        except _ServiceFailed:  # the control script is not installed yet (this call would write it)
+            now = dict(running=False, pid=None)
+        if state == "stopped":
+            action = "stop" if now["running"] else "none"
+        elif now["running"]:
+            action = "restart" if changed_files else "none"
+        else:
+            action = "start"
+        return dict(action=action, changed=action != "none", running=state == "started", pid=now.get("pid"))
+    if state == "stopped":
+        reply = _control(run, control, "stop")
+        action = "stop"
+    elif changed_files:
+        if service["check"]:
+            rc, out, err = run(shlex.split(service["check"]))
+            if rc != 0:
+                raise _ServiceFailed("not restarted: the check refused what is now installed (exit %d): %s" % (rc, (err or out).strip()))
+        reply = _control(run, control, "restart")
+        action = "restart" if reply.get("was_running") else "start"
+    else:
+        reply = _control(run, control, "start")
+        action = "start"
+    changed = bool(reply.get("changed"))
+    return dict(action=action if changed else "none", changed=changed, running=bool(reply.get("running")), pid=reply.get("pid"))
+
+
 def run(module):
     """Converge the install in one pass; report what changed (diff mode: one line per path, never contents)."""
     params = module.params
@@ -121,6 +184,18 @@ def run(module):
         module.fail_json(msg=str(exc))
     except OSError as exc:
         module.fail_json(msg=str(exc), exception=traceback.format_exc())
+    if params["service"]:
+        try:
+            result["service"] = _bring_service(params["service"], result["changed"], module.check_mode, module.run_command)
+        except _ServiceFailed as exc:
+            module.fail_json(
+                msg="the files are in place; %s" % exc,
+                **{key: result[key] for key in ("changed", "created", "written", "attributes", "removed")},
+            )
+        if result["service"]["changed"]:
+            result["changed"] = True
+            result["before"] += "service: %s\n" % ("running" if result["service"]["action"] in ("restart", "stop") else "stopped")
+            result["after"] += "service: %s\n" % ("running" if result["service"]["running"] else "stopped")
     diff = {"before": result.pop("before"), "after": result.pop("after")}
     if module._diff and result["changed"]:
         result["diff"] = diff

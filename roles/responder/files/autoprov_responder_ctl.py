@@ -6,7 +6,8 @@ Installed by the role pbxops.autoprov.responder (service manager "process"):
 
     python3 autoprov_responder_ctl.py --config C --pidfile P --log L --pythonpath DIR [--user U --group G] start|stop|restart|status
 
-Prints one JSON object: {"changed": bool, "running": bool, "pid": int|null}. start
+Prints one JSON object: {"changed": bool, "running": bool, "pid": int|null} (restart adds
+"was_running": bool). start
 returns only once the responder listens on its HTTP(S) ports (or has stayed up
 for a second when it has none), and fails with the end of its log when it
 exits instead. Python standard library only.
@@ -146,8 +147,8 @@ def stop(args):
 
 
 def restart(args):
-    stop(args)
-    return start(args)
+    stopped = stop(args)
+    return dict(start(args), changed=True, was_running=stopped["changed"])
 
 
 def status(args):
