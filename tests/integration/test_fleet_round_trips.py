@@ -1,0 +1,116 @@
+"""What a no-change site run costs each PBX, counted in tasks and round trips (bench/fleet measures the time).
+
+Two PBXes on local connections inside a namespace of the test, the responder in process mode (as in
+bench/fleet). A rerun that changes nothing connects to each PBX twice: once to compare the device
+files (device_configs) and once to compare the responder's install and find its process running
+(responder_files). Facts are gathered only where the inventory leaves the service manager, the
+responder's user or its Python open.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from helpers import VENV_BIN, run_playbook
+
+PROVISION = "pbxops.autoprov.provision : "
+RESPONDER = "pbxops.autoprov.responder : "
+FACTS = RESPONDER + "Gather the facts the role needs (service manager, user, Python)"
+INSTALL = RESPONDER + "Install the responder (Python standard library only, no pip), its directories and configuration"
+SHIP = PROVISION + "Render and ship the device configurations (prune removes the files of devices that left)"
+# The tasks that reach the PBX (every other task runs on the controller).
+CONNECTING = {"pbxops.autoprov.responder_files", "pbxops.autoprov.device_configs", "ansible.builtin.setup"}
+
+
+def free_port(kind):
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def inventory(work):
+    hosts = {}
+    for index in range(2):
+        base = work / ("pbx%d" % index)
+        http = free_port(socket.SOCK_STREAM)
+        hosts["pbx%d" % index] = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": str(VENV_BIN / "python"),
+            "autoprov_method": "pnp",
+            "autoprov_sip_server": "127.0.0.1",
+            "autoprov_server_url": "http://127.0.0.1:%d/" % http,
+            "autoprov_url_token": "trips-token-%d" % index,
+            "autoprov_http_username": "phones",
+            "autoprov_http_password": "trips-http-%d" % index,
+            "autoprov_config_root": str(base / "configs"),
+            "autoprov_responder_service_manager": "process",
+            "autoprov_responder_user": "",
+            "autoprov_responder_install_dir": str(base / "install"),
+            "autoprov_responder_config_dir": str(base / "etc"),
+            "autoprov_responder_state_dir": str(base / "state"),
+            "autoprov_responder_sip_listen": ["127.0.0.1:%d" % free_port(socket.SOCK_DGRAM)],
+            "autoprov_responder_http_listen": ["127.0.0.1:%d" % http],
+            "autoprov_devices": [
+                {
+                    "mac": "02:00:00:00:0%d:01" % index,
+                    "vendor": "yealink",
+                    "model": "T46S",
+                    "lines": [{"extension": "101", "secret": "s-%d" % index}],
+                },
+                {
+                    "mac": "02:00:00:00:0%d:02" % index,
+                    "vendor": "snom",
+                    "model": "D735",
+                    "lines": [{"extension": "102", "secret": "t-%d" % index}],
+                },
+            ],
+        }
+    return {"all": {"children": {"autoprov_pbx": {"hosts": hosts}}}}
+
+
+def connected(run, host):
+    """The tasks that reached host, in order (device_configs' validate_only pass stays on the controller)."""
+    return [
+        r["task"]
+        for r in run.results
+        if r["host"] == host
+        and r["status"] != "skipped"
+        and r["action"] in CONNECTING
+        and not r["result"].get("msg", "").endswith("nothing was touched)")
+    ]
+
+
+def test_a_rerun_connects_twice_per_pbx(netns, tmp_path):
+    namespace = netns.add("trips")
+    work = tmp_path / "pbx"
+    inv = inventory(work)
+    prefix = ("ip", "netns", "exec", namespace)
+    play = "pbxops.autoprov.site"
+    first = run_playbook(tmp_path / "first", play, inventory=inv, prefix=prefix)
+    assert first.rc == 0, first.output[-3000:]
+    pids = {
+        h: int(Path(v["autoprov_responder_state_dir"], "responder.pid").read_text())
+        for h, v in inv["all"]["children"]["autoprov_pbx"]["hosts"].items()
+    }
+    # The install task started the process in the same call (no command task, no handler).
+    assert first.task(INSTALL, "pbx0")["result"]["service"]["action"] == "start"
+
+    rerun = run_playbook(tmp_path / "rerun", play, inventory=inv, prefix=prefix)
+    assert rerun.rc == 0, rerun.output[-3000:]
+    assert rerun.changed_tasks() == []
+    for host, pid in pids.items():
+        assert connected(rerun, host) == [INSTALL, SHIP], (host, connected(rerun, host))
+        assert rerun.task(FACTS, host)["status"] == "skipped"  # the inventory gives manager, user and Python
+        assert rerun.task(INSTALL, host)["result"]["service"] == {"action": "none", "changed": False, "running": True, "pid": pid}
+        os.kill(pid, 0)
+
+    # With the service manager left to the facts, they are gathered (once, before any change).
+    auto = run_playbook(tmp_path / "auto", play, inventory=inv, prefix=prefix, extra_vars={"autoprov_responder_service_manager": "auto"})
+    assert auto.rc == 0, auto.output[-3000:]
+    assert auto.task(FACTS, "pbx0")["status"] == "ok" and auto.changed_tasks() == []
+
+    stop = run_playbook(tmp_path / "stop", play, inventory=inv, prefix=prefix, extra_vars={"autoprov_responder_state": "stopped"})
+    assert stop.rc == 0, stop.output[-3000:]
+    assert stop.task(INSTALL, "pbx1")["result"]["service"]["action"] == "stop"
