@@ -1,6 +1,6 @@
 # The README's two promises: `make demo` and `make test` on a fresh machine.
 SHELL := /bin/bash
-.PHONY: demo demo-stop test setup lint conventions sanity units integration docs bench-render clean
+.PHONY: demo demo-stop test setup lint conventions sanity units integration ee-test docs bench-render clean
 
 demo:
 	scripts/demo.sh
@@ -18,6 +18,11 @@ setup:
 
 lint conventions sanity units integration:
 	scripts/test.sh $@
+
+# Builds docs/ee/execution-environment.yml with ansible-builder and podman and runs the site
+# playbook inside the image through ansible-runner, as AWX does (root; docs/ee/README.md).
+ee-test:
+	scripts/ee-test.sh
 
 # Regenerates docs/supported-devices.md from the catalog.
 docs:

@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 phases=("$@")
-[ ${#phases[@]} -gt 0 ] || phases=(setup lint conventions sanity units integration)
+[ ${#phases[@]} -gt 0 ] || phases=(setup lint conventions sanity units integration ee)
 
 for phase in "${phases[@]}"; do
     case "$phase" in
@@ -38,8 +38,12 @@ for phase in "${phases[@]}"; do
         say "integration tests (real servers, network namespaces)"
         (cd "$ROOT" && python -m pytest -q -p no:cacheprovider tests/integration)
         ;;
+    ee)
+        # The execution environment built from docs/ee and used through ansible-runner (root).
+        "$ROOT/scripts/ee-test.sh"
+        ;;
     *)
-        echo "unknown phase: $phase (setup lint conventions sanity units integration)" >&2
+        echo "unknown phase: $phase (setup lint conventions sanity units integration ee)" >&2
         exit 2
         ;;
     esac

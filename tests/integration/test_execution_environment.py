@@ -4,8 +4,9 @@ ansible-builder makes the build context from the definition; then the steps of t
 image build that decide what goes in are run here as the build runs them: the
 galaxy stage installs the collection from the context's requirements.yml, and the
 builder stage's introspection turns the installed collection's metadata into the
-Python and system requirements of the image. The image itself is not built (no
-podman or docker on this machine).
+Python and system requirements of the image. The image itself is built, and the
+site playbook run inside it through ansible-runner, by `make ee-test`
+(scripts/ee-test.sh), the last phase of `make test`.
 """
 
 from __future__ import annotations
