@@ -16,25 +16,7 @@ fi
 # podman 4.3 runs containers here with runc only (crun fails: ../shared/TESTBED.md,
 # "Containers"); debootstrap makes the base image; the PBX hosts are sshd processes of
 # this machine in namespaces of their own; curl is the phone.
-wanted=(podman runc debootstrap openssh-server openssh-client curl iproute2)
-missing=()
-for p in "${wanted[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    say "Installing Debian packages: ${missing[*]}"
-    created_policy=
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        # Installed daemons (sshd) must not start: the test starts its own, inside namespaces.
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-        chmod 755 /usr/sbin/policy-rc.d
-        created_policy=1
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq || apt-get update
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    [ -z "$created_policy" ] || rm -f /usr/sbin/policy-rc.d
-fi
+"$ROOT/scripts/system-deps.sh" podman runc debootstrap openssh-server openssh-client curl iproute2
 
 ensure_venv test
 ensure_collection

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages listed in tests/system-packages.txt that are
-# missing. Needs root (CI runs as root); daemons are kept from starting: the
-# tests start their own copies inside network namespaces.
+# scripts/system-deps.sh [PACKAGE...]: installs the Debian packages named (by default those
+# listed in tests/system-packages.txt) that are missing. Needs root (CI runs as root); daemons
+# are kept from starting: the tests start their own copies inside network namespaces.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-mapfile -t wanted < <(grep -v '^\s*#' "$ROOT/tests/system-packages.txt" | awk 'NF{print $1}')
+if [ $# -gt 0 ]; then
+    wanted=("$@")
+else
+    mapfile -t wanted < <(grep -v '^\s*#' "$ROOT/tests/system-packages.txt" | awk 'NF{print $1}')
+fi
 missing=()
 for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
