@@ -114,3 +114,26 @@ def test_a_rerun_connects_twice_per_pbx(netns, tmp_path):
     stop = run_playbook(tmp_path / "stop", play, inventory=inv, prefix=prefix, extra_vars={"autoprov_responder_state": "stopped"})
     assert stop.rc == 0, stop.output[-3000:]
     assert stop.task(INSTALL, "pbx1")["result"]["service"]["action"] == "stop"
+
+
+def test_one_check_task_names_every_problem_and_changes_nothing(tmp_path):
+    """The settings checks are one task per role (not one per check): its failure lists every problem, each naming the PBX."""
+    inv = inventory(tmp_path / "pbx")
+    pbx = inv["all"]["children"]["autoprov_pbx"]["hosts"]["pbx0"]
+    pbx.update(autoprov_http_password="", autoprov_http_device_key="too-short", autoprov_method="rps")
+    run = run_playbook(tmp_path / "bad", "pbxops.autoprov.site", inventory=inv, extra_vars={"autoprov_hosts": "pbx0"})
+    assert run.rc != 0
+    msg = run.task(PROVISION + "Check the method, the credentials and the DHCP and RPS settings", "pbx0")["result"]["msg"]
+    assert msg.startswith("pbx0: autoprov_http_password: missing; ")
+    assert "; pbx0: autoprov_http_device_key: shorter than 16 characters; " in msg
+    assert "; pbx0: autoprov_public_url: missing; autoprov_method rps " in msg
+    assert not (tmp_path / "pbx" / "pbx0").exists(), "nothing was installed or written"
+
+    pbx.update(autoprov_http_password="trips-http-0", autoprov_http_device_key="", autoprov_method="pnp")
+    pbx.update(autoprov_responder_service_manager="systemd", autoprov_responder_state_dir=str(tmp_path / "state"))
+    run = run_playbook(tmp_path / "bad-responder", "pbxops.autoprov.site", inventory=inv, extra_vars={"autoprov_hosts": "pbx0"})
+    assert run.rc != 0
+    msg = run.task(RESPONDER + "Check the responder settings", "pbx0")["result"]["msg"]
+    assert "pbx0: autoprov_responder_user: empty; under systemd " in msg
+    assert "; pbx0: autoprov_responder_state_dir: %s; under systemd it must be below /var/lib" % (tmp_path / "state") in msg
+    assert not (tmp_path / "pbx" / "pbx0").exists()
