@@ -9,6 +9,7 @@ by putting a template of the same relative name there.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from types import SimpleNamespace
@@ -74,20 +75,19 @@ BUILTIN_TEMPLATES = os.path.realpath(os.path.join(os.path.dirname(__file__), "..
 _ENV_OPTIONS = dict(keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
 
 
-def _builtin_bytecode_cache():
-    """Jinja's bytecode cache for the built-in templates, or None where Jinja finds no private directory.
+@functools.lru_cache(maxsize=1)
+def _environment_tag():
+    """A hash of this file: the environment's options, autoescape and filters live here, and Jinja's cache
+    keys an entry by the template's name and source only, not by how the environment compiles it."""
+    with open(__file__, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:12]
 
-    Every task runs in a fresh worker process: without it each one compiles every template again,
-    which costs four times the rendering itself (bench/fleet). Jinja keeps the cache in a directory
-    of this user's own (mode 0700, checked) and reuses an entry only while its template's source is
-    unchanged; the file names carry our environment's options, which the cache does not check.
-    Templates of a user's template_dir are never cached (they are the user's, and may hold anything).
-    """
-    if not HAS_JINJA2:  # pragma: no cover
-        return None
-    tag = hashlib.sha256(repr(sorted(_ENV_OPTIONS.items()) + ["autoescape: .xml"]).encode()).hexdigest()[:12]
 
-    class BuiltinOnly(jinja2.FileSystemBytecodeCache):
+if HAS_JINJA2:
+
+    class _BuiltinOnlyBytecodeCache(jinja2.FileSystemBytecodeCache):
+        """Jinja's file cache for the templates below BUILTIN_TEMPLATES; any other template is compiled each time."""
+
         def get_bucket(self, environment, name, filename, source):
             if filename and os.path.realpath(filename).startswith(BUILTIN_TEMPLATES + os.sep):
                 return super().get_bucket(environment, name, filename, source)
@@ -104,8 +104,20 @@ def _builtin_bytecode_cache():
                 except OSError:
                     pass  # a full or read-only disk costs the next process a compile, nothing more
 
+
+def _builtin_bytecode_cache():
+    """Jinja's bytecode cache for the built-in templates, or None where Jinja finds no private directory.
+
+    Every task runs in a fresh worker process: without it each one compiles every template again,
+    which costs four times the rendering itself (bench/fleet). Jinja keeps the cache in a directory
+    of this user's own (mode 0700, checked) and reuses an entry only while its template's source is
+    unchanged; the file names carry _environment_tag(), which the cache does not check itself.
+    Templates of a user's template_dir are never cached (they are the user's, and may hold anything).
+    """
+    if not HAS_JINJA2:  # pragma: no cover
+        return None
     try:
-        return BuiltinOnly(pattern="pbxops-autoprov-%s-%%s.cache" % tag)
+        return _BuiltinOnlyBytecodeCache(pattern="pbxops-autoprov-%s-%%s.cache" % _environment_tag())
     except (OSError, RuntimeError):  # no safe private directory: compile every time
         return None
 
