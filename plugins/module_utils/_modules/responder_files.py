@@ -116,12 +116,13 @@ def _control(run, control, action):
     return reply
 
 
-def _bring_service(service, changed_files, check_mode, run):
+def _bring_service(service, changed_files, check_mode, run, checked=False):
     """The background process to service.state after the install, in one call of its control script.
 
     started: restarted when this call changed anything (after service.check passed on what is now in
-    place: new code must accept the configuration), else started if it is not running (start is a no-op
-    then); stopped: stopped. In check mode only status is asked. Returns {action, changed, running, pid}.
+    place: new code must accept the configuration; not again when `checked`, a private file's validate
+    command having run on it in this call), else started if it is not running (start is a no-op then);
+    stopped: stopped. In check mode only status is asked. Returns {action, changed, running, pid}.
     """
     control, state = service["control"], service["state"]
     if check_mode:
@@ -140,7 +141,7 @@ def _bring_service(service, changed_files, check_mode, run):
         reply = _control(run, control, "stop")
         action = "stop"
     elif changed_files:
-        if service["check"]:
+        if service["check"] and not checked:
             rc, out, err = run(shlex.split(service["check"]))
             if rc != 0:
                 raise _ServiceFailed("not restarted: the check refused what is now installed (exit %d): %s" % (rc, (err or out).strip()))
@@ -186,7 +187,10 @@ def run(module):
         module.fail_json(msg=str(exc), exception=traceback.format_exc())
     if params["service"]:
         try:
-            result["service"] = _bring_service(params["service"], result["changed"], module.check_mode, module.run_command)
+            # A private file written through its validate command (the configuration, checked by the code
+            # now installed) was the same check as service.check: not run twice (a Python start each).
+            checked = any(entry["validate"] and entry["path"] in result["written"] for entry in private_files)
+            result["service"] = _bring_service(params["service"], result["changed"], module.check_mode, module.run_command, checked)
         except _ServiceFailed as exc:
             module.fail_json(
                 msg="the files are in place; %s" % exc,

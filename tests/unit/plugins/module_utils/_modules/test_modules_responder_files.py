@@ -1,6 +1,8 @@
-"""responder_files refuses bad parameters before touching anything, naming the field and what is valid."""
+"""responder_files refuses bad parameters before touching anything, naming the field and what is valid; the service step."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -46,3 +48,34 @@ def test_bad_parameters_name_the_field_and_what_is_valid(changes, message):
     with pytest.raises(body._BadInput) as err:
         body._checked(params(**changes))
     assert str(err.value).startswith(message)
+
+
+class _Control:
+    """run_command of the module: records each argv; the control script answers like autoprov_responder_ctl.py."""
+
+    def __init__(self, check_rc=0):
+        self.calls, self.check_rc = [], check_rc
+
+    def __call__(self, argv):
+        self.calls.append(argv)
+        if argv[0] == "ctl":
+            return 0, json.dumps({"changed": True, "running": True, "pid": 42, "was_running": True}), ""
+        return self.check_rc, "", "lockout.misses: must be a number"
+
+
+SERVICE = {"control": ["ctl"], "state": "started", "check": "python3 -m autoprov_responder --check --config /etc/r.json"}
+
+
+def test_a_restart_runs_the_check_first_unless_this_call_validated_what_is_installed():
+    run = _Control()
+    assert body._bring_service(SERVICE, True, False, run)["action"] == "restart"
+    assert run.calls == [["python3", "-m", "autoprov_responder", "--check", "--config", "/etc/r.json"], ["ctl", "restart"]]
+
+    run = _Control()  # the configuration was written through its validate command in this call: the same check
+    assert body._bring_service(SERVICE, True, False, run, checked=True)["action"] == "restart"
+    assert run.calls == [["ctl", "restart"]]
+
+    run = _Control(check_rc=2)
+    with pytest.raises(body._ServiceFailed, match="not restarted: the check refused .*exit 2.*lockout.misses"):
+        body._bring_service(SERVICE, True, False, run)
+    assert run.calls == [["python3", "-m", "autoprov_responder", "--check", "--config", "/etc/r.json"]]
