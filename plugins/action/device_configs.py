@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 
@@ -29,6 +31,8 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils._render.spec impor
 MODULE = "pbxops.autoprov.device_configs"
 PUBLIC_DIRS = ("firmware",)  # the config host serves firmware images there to anyone (firmware.default_base)
 _SPEC_WITHOUT_DEVICES = {k: v for k, v in ARGUMENT_SPEC.items() if k != "devices"}
+# What _ship reads of a plan (sync.plan's result).
+_PLAN_KEYS = ("write", "fix_attrs", "remove", "foreign", "old", "old_vendor", "departed", "changed")
 _URL = re.compile(r"^(https?|tftp|ftps?)://[^\s/]+(/\S*)?$", re.I)
 
 
@@ -53,11 +57,17 @@ class ActionModule(ActionBase):
             return prepared
         devices, files, secrets, settings, warnings = (prepared[k] for k in ("devices", "files", "secrets", "settings", "warnings"))
         if args["validate_only"]:
-            # The site playbook's first step: everything checked and rendered, nothing touched on the target.
+            # The site playbook's first step: everything checked and rendered, nothing written on the target.
             msg = "%s: %d device(s), %d file(s): the device configuration is valid (validate_only: nothing was touched)"
-            return dict(
+            result = dict(
                 changed=False, devices=len(devices), files=sorted(files), msg=msg % (host, len(devices), len(files)), warnings=warnings
             )
+            if args["compare"]:
+                compared = self._compare(host, args, task_vars, devices, files, settings)
+                if compared.get("failed"):
+                    return compared
+                result.update(compared)
+            return result
         return self._ship(host, args, task_vars, devices, files, secrets, settings, warnings)
 
     def _arguments(self):
@@ -109,8 +119,14 @@ class ActionModule(ActionBase):
         if errors:
             return _fail(self._summary(host, errors), errors=errors)
         want_diff = bool(self._task.diff)
-        common = dict(dest=args["dest"], prune=args["prune"], owner=args["owner"], group=args["group"], mode=args["mode"])
-        plan = self._plan(common, {n: f.sha256 for n, f in files.items()}, manifest, want_diff, reopen, task_vars)
+        common = self._common(args)
+        wanted = {n: f.sha256 for n, f in files.items()}
+        plan = None
+        if args["plan"] and not want_diff:  # a diff needs the old contents, which a compare does not fetch
+            plan = self._checked_plan(args["plan"], self._plan_key(common, wanted, manifest, reopen))
+        reused_plan = plan is not None
+        if plan is None:
+            plan = self._plan(common, wanted, manifest, want_diff, reopen, task_vars)
         moves = []
         if not plan.get("failed") and plan["departed"] and args["follow_moves"]:
             moved = self._moved(host, args, task_vars, plan["departed"], files)
@@ -138,6 +154,7 @@ class ActionModule(ActionBase):
             manifest=os.path.join(args["dest"], MANIFEST),
             backups=[],
             moves=moves,
+            reused_plan=reused_plan,
         )
         if warnings:
             result["warnings"] = warnings
@@ -154,9 +171,49 @@ class ActionModule(ActionBase):
             result["backups"] = applied.get("backups", [])
         return result
 
-    def _plan(self, common, wanted, manifest, want_diff, reopen, task_vars):
+    def _compare(self, host, args, task_vars, devices, files, settings):
+        """validate_only with compare: the target's plan, read-only. {in_sync, plan} or a failure.
+
+        in_sync: a real run would change nothing (no file, attribute, manifest entry or departed device).
+        Otherwise plan is the target's plan with the key of what it was made for, for O(plan) of the real
+        run that follows. An owner or group the target does not have yet is no error (the play creates the
+        service group later); a target that cannot be planned is simply not in sync: the real run plans
+        again and reports why.
+        """
+        manifest = self._manifest(host, settings, devices, files)
+        reopen, errors = self._reopen(host, args["reopen"], manifest["devices"])
+        if errors:
+            return _fail(self._summary(host, errors), errors=errors)
+        common = self._common(args)
+        wanted = {n: f.sha256 for n, f in files.items()}
+        # The service group of a first run is created after this check (the responder role): no error here.
+        plan = self._plan(common, wanted, manifest, False, reopen, task_vars, ids_pending=True)
+        if plan.get("failed"):
+            return dict(in_sync=False, plan=None)
+        in_sync = not plan["changed"] and not plan["departed"]
+        return dict(in_sync=in_sync, plan=None if in_sync else dict(plan, key=self._plan_key(common, wanted, manifest, reopen)))
+
+    @staticmethod
+    def _common(args):
+        return dict(dest=args["dest"], prune=args["prune"], owner=args["owner"], group=args["group"], mode=args["mode"])
+
+    @staticmethod
+    def _plan_key(common, wanted, manifest, reopen):
+        """What a plan was made for: the target settings, every file's digest, the manifest, the reopened MACs."""
+        text = json.dumps([common, wanted, manifest, sorted(reopen)], sort_keys=True, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    @staticmethod
+    def _checked_plan(checked, key):
+        """O(plan), when it was made for exactly what this run ships; else None (plan again)."""
+        if not isinstance(checked, dict) or checked.get("key") != key:
+            return None
+        plan = {name: value for name, value in checked.items() if name != "key"}
+        return plan if set(_PLAN_KEYS) <= set(plan) else None
+
+    def _plan(self, common, wanted, manifest, want_diff, reopen, task_vars, ids_pending=False):
         """The target's plan (sync.plan), or a failure."""
-        sync = dict(phase="plan", wanted=wanted, manifest=manifest, want_old=want_diff, reopen=reopen)
+        sync = dict(phase="plan", wanted=wanted, manifest=manifest, want_old=want_diff, reopen=reopen, ids_pending=ids_pending)
         planned = self._execute_module(MODULE, module_args=dict(common, sync=sync), task_vars=task_vars)
         if planned.get("failed"):
             return _fail(planned.get("msg", "device_configs failed on the target"))

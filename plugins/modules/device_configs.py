@@ -210,10 +210,23 @@ options:
   validate_only:
     description:
       - Check the settings and every device and render every file on the controller, then stop - nothing is read
-        or written on the target. The provision role runs this first, so that a bad inventory changes nothing
-        anywhere (RV(files) then lists the files a real run would manage).
+        or written on the target (with O(compare), read only). The provision role runs this first, so that a bad
+        inventory changes nothing anywhere (RV(files) then lists the files a real run would manage).
     type: bool
     default: false
+  compare:
+    description:
+      - With O(validate_only), also ask the target what a real run would change, reading only (one module call,
+        nothing written). RV(in_sync) says whether anything would, and RV(plan) is the target's plan for a real
+        run that follows. The provision role checks this way first; a no-change rerun then skips its real run.
+    type: bool
+    default: false
+  plan:
+    description:
+      - The RV(plan) of a O(compare) run of the same files just before. A real run uses it instead of asking
+        the target again when it was made for exactly the files, manifest and settings this run ships (its key
+        says so); otherwise, and in diff mode (the diff needs the old contents), it plans anew.
+    type: dict
   sync:
     description: Internal, set by the action plugin. Do not set it in a task.
     type: dict
@@ -309,6 +322,20 @@ backups:
   returned: always
   type: list
   elements: str
+reused_plan:
+  description: This run used O(plan) instead of asking the target again.
+  returned: unless O(validate_only)
+  type: bool
+in_sync:
+  description: A real run would change nothing on the target (O(compare) only).
+  returned: when O(validate_only) and O(compare)
+  type: bool
+plan:
+  description:
+    - What a real run would change (file names only, never contents), with the key of what it was made for; pass it
+      as O(plan) to that run. None when RV(in_sync), or when the target cannot be planned yet.
+  returned: when O(validate_only) and O(compare)
+  type: dict
 """
 
 import traceback
@@ -343,6 +370,7 @@ def main():
                 group,
                 sync.get("want_old", False),
                 reopen=sync.get("reopen", ()),
+                ids_pending=sync.get("ids_pending", False),
             )
             module.exit_json(changed=result["changed"], plan=result)
         if module.check_mode:

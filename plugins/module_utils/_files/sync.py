@@ -116,9 +116,19 @@ def departed(old_manifest, manifest):
     return gone
 
 
-def plan(dest, wanted, manifest, prune, mode, owner, group, want_old, reopen=()):
-    """What apply() would change. wanted: {name: sha256}; manifest: the one to write."""
-    uid, gid = resolve_ids(owner, group)
+def plan(dest, wanted, manifest, prune, mode, owner, group, want_old, reopen=(), ids_pending=False):
+    """What apply() would change. wanted: {name: sha256}; manifest: the one to write.
+
+    ids_pending: an owner or group this host does not have is no error (the play creates it before
+    apply, e.g. the responder's service group); no file can have it yet, so every existing one is
+    planned for fix_attrs. apply() looks the names up again.
+    """
+    try:
+        uid, gid = resolve_ids(owner, group)
+    except SyncError:
+        if not ids_pending:
+            raise
+        uid = gid = None
     for name in wanted:
         check_name(name)
     if os.path.lexists(dest) and not os.path.isdir(dest):
@@ -150,7 +160,7 @@ def plan(dest, wanted, manifest, prune, mode, owner, group, want_old, reopen=())
                 result["foreign"].append(name)
             if want_old:
                 result["old"][name] = _read_text(path, st)
-        elif _fileops.attrs_differ(st, mode, uid, gid):
+        elif uid is None or _fileops.attrs_differ(st, mode, uid, gid):
             result["fix_attrs"].append(name)
     if prune:
         for name in sorted(ours - set(wanted)):

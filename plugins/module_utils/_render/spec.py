@@ -36,6 +36,8 @@ ARGUMENT_SPEC = dict(
     fleet_check=dict(type="bool", default=True),
     pbx_name=dict(type="str"),
     validate_only=dict(type="bool", default=False),
+    compare=dict(type="bool", default=False),
+    plan=dict(type="dict"),
     sync=dict(type="dict"),
     contents=dict(type="dict", no_log=True),
 )

@@ -124,6 +124,18 @@ def test_unknown_owner_is_an_error(tmp_path):
         fs.plan(str(tmp_path), {}, {"files": {}}, True, MODE, "no-such-user-xyz", None, False)
 
 
+def test_a_group_created_later_in_the_play_plans_every_existing_file_for_its_attributes(tmp_path):
+    """ids_pending (the compare before the responder role creates its group): no error, and no existing file can have it."""
+    dest = tmp_path / "root"
+    files = {"a.cfg": "A\n", "b.cfg": "B\n"}
+    sync(dest, {"a.cfg": "A\n"})
+    wanted = {n: sha(c) for n, c in files.items()}
+    plan = fs.plan(str(dest), wanted, manifest(files), True, MODE, None, "no-such-group-xyz", False, ids_pending=True)
+    assert plan["write"] == ["b.cfg"] and plan["fix_attrs"] == ["a.cfg"] and plan["changed"]
+    with pytest.raises(fs.SyncError, match="owner/group: no group .no-such-group-xyz. on this host"):
+        fs.plan(str(dest), wanted, manifest(files), True, MODE, None, "no-such-group-xyz", False)
+
+
 def test_every_file_is_fsynced_before_its_rename_and_the_manifest_comes_after_the_directory(tmp_path, monkeypatch):
     """The writing order of docs/manifest.md: file fsync, rename, directory fsync, then the manifest; prune last."""
     dest = tmp_path / "root"
