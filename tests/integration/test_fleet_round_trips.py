@@ -2,9 +2,9 @@
 
 Two PBXes on local connections inside a namespace of the test, the responder in process mode (as in
 bench/fleet). A rerun that changes nothing connects to each PBX twice: once to compare the device
-files (device_configs) and once to compare the responder's install and find its process running
-(responder_files). Facts are gathered only where the inventory leaves the service manager, the
-responder's user or its Python open.
+files (device_configs, with the checks, before anything changes; the real run is then left out) and
+once to compare the responder's install and find its process running (responder_files). Facts are
+gathered only where the inventory leaves the service manager, the responder's user or its Python open.
 """
 
 from __future__ import annotations
@@ -71,15 +71,20 @@ def inventory(work):
 
 
 def connected(run, host):
-    """The tasks that reached host, in order (device_configs' validate_only pass stays on the controller)."""
+    """The tasks that reached host, in order (a validate_only run of device_configs reads the PBX only with compare)."""
     return [
         r["task"]
         for r in run.results
         if r["host"] == host
         and r["status"] != "skipped"
         and r["action"] in CONNECTING
-        and not r["result"].get("msg", "").endswith("nothing was touched)")
+        and ("in_sync" in r["result"] or not r["result"].get("msg", "").endswith("nothing was touched)"))
     ]
+
+
+def ship_runs(run, host):
+    """device_configs' results on host in order: validate.yml's compare, then main.yml's real run."""
+    return [r for r in run.results if r["host"] == host and r["task"] == SHIP]
 
 
 def test_a_rerun_connects_twice_per_pbx(netns, tmp_path):
@@ -96,12 +101,19 @@ def test_a_rerun_connects_twice_per_pbx(netns, tmp_path):
     }
     # The install task started the process in the same call (no command task, no handler).
     assert first.task(INSTALL, "pbx0")["result"]["service"]["action"] == "start"
+    # Two module calls for the files of a first run too: the compare's plan, reused by the real run, then the writes.
+    compare, ship = ship_runs(first, "pbx0")
+    assert compare["result"]["in_sync"] is False and len(compare["result"]["plan"]["write"]) == len(ship["result"]["files"]) > 0
+    assert ship["result"]["reused_plan"] is True and ship["result"]["changed"] is True
 
     rerun = run_playbook(tmp_path / "rerun", play, inventory=inv, prefix=prefix)
     assert rerun.rc == 0, rerun.output[-3000:]
     assert rerun.changed_tasks() == []
     for host, pid in pids.items():
-        assert connected(rerun, host) == [INSTALL, SHIP], (host, connected(rerun, host))
+        # The check of the devices compared with the PBX (read only) and found nothing to change: no real run.
+        assert connected(rerun, host) == [SHIP, INSTALL], (host, connected(rerun, host))
+        (compare,) = ship_runs(rerun, host)
+        assert compare["result"]["in_sync"] is True and compare["result"]["plan"] is None
         assert rerun.task(FACTS, host)["status"] == "skipped"  # the inventory gives manager, user and Python
         assert rerun.task(INSTALL, host)["result"]["service"] == {"action": "none", "changed": False, "running": True, "pid": pid}
         os.kill(pid, 0)
