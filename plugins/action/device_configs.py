@@ -114,13 +114,10 @@ class ActionModule(ActionBase):
 
     def _ship(self, host, args, task_vars, devices, files, secrets, settings, warnings):
         """Plan on the target, then (not in check mode) write what changed and prune."""
-        manifest = self._manifest(host, settings, devices, files)
-        reopen, errors = self._reopen(host, args["reopen"], manifest["devices"])
+        manifest, reopen, common, wanted, errors = self._sync_inputs(host, args, settings, devices, files)
         if errors:
             return _fail(self._summary(host, errors), errors=errors)
         want_diff = bool(self._task.diff)
-        common = self._common(args)
-        wanted = {n: f.sha256 for n, f in files.items()}
         plan = None
         if args["plan"] and not want_diff:  # a diff needs the old contents, which a compare does not fetch
             plan = self._checked_plan(args["plan"], self._plan_key(common, wanted, manifest, reopen))
@@ -177,25 +174,26 @@ class ActionModule(ActionBase):
         in_sync: a real run would change nothing (no file, attribute, manifest entry or departed device).
         Otherwise plan is the target's plan with the key of what it was made for, for O(plan) of the real
         run that follows. An owner or group the target does not have yet is no error (the play creates the
-        service group later); a target that cannot be planned is simply not in sync: the real run plans
-        again and reports why.
+        service group later). No plan when devices departed (their old manifest entries carry the digests
+        of files with secrets, which a result must not show; the real run plans again and follows the
+        moves) or when the target cannot be planned (the real run plans again and reports why).
         """
-        manifest = self._manifest(host, settings, devices, files)
-        reopen, errors = self._reopen(host, args["reopen"], manifest["devices"])
+        manifest, reopen, common, wanted, errors = self._sync_inputs(host, args, settings, devices, files)
         if errors:
             return _fail(self._summary(host, errors), errors=errors)
-        common = self._common(args)
-        wanted = {n: f.sha256 for n, f in files.items()}
-        # The service group of a first run is created after this check (the responder role): no error here.
         plan = self._plan(common, wanted, manifest, False, reopen, task_vars, ids_pending=True)
-        if plan.get("failed"):
+        if plan.get("failed") or plan["departed"]:
             return dict(in_sync=False, plan=None)
-        in_sync = not plan["changed"] and not plan["departed"]
-        return dict(in_sync=in_sync, plan=None if in_sync else dict(plan, key=self._plan_key(common, wanted, manifest, reopen)))
+        if not plan["changed"]:
+            return dict(in_sync=True, plan=None)
+        return dict(in_sync=False, plan=dict(plan, key=self._plan_key(common, wanted, manifest, reopen)))
 
-    @staticmethod
-    def _common(args):
-        return dict(dest=args["dest"], prune=args["prune"], owner=args["owner"], group=args["group"], mode=args["mode"])
+    def _sync_inputs(self, host, args, settings, devices, files):
+        """What a plan is made of: (manifest, reopen MACs, target settings, {file: sha256}, errors)."""
+        manifest = self._manifest(host, settings, devices, files)
+        reopen, errors = self._reopen(host, args["reopen"], manifest["devices"])
+        common = dict(dest=args["dest"], prune=args["prune"], owner=args["owner"], group=args["group"], mode=args["mode"])
+        return manifest, reopen, common, {n: f.sha256 for n, f in files.items()}, errors
 
     @staticmethod
     def _plan_key(common, wanted, manifest, reopen):

@@ -332,8 +332,9 @@ in_sync:
   type: bool
 plan:
   description:
-    - What a real run would change (file names only, never contents), with the key of what it was made for; pass it
-      as O(plan) to that run. None when RV(in_sync), or when the target cannot be planned yet.
+    - What a real run would change (file names only, never contents or digests), with the key of what it was made
+      for; pass it as O(plan) to that run. None when RV(in_sync), when devices left this PBX (the real run plans
+      again and follows their moves), or when the target cannot be planned.
   returned: when O(validate_only) and O(compare)
   type: dict
 """
