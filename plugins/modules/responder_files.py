@@ -161,8 +161,8 @@ options:
         description:
           - Command run before a restart (split like a shell would, not run through one); when it
             exits non-zero the process keeps running as it was and the task fails with its messages.
-          - Not run when this call wrote a file of O(private_files) through its C(validate) command: that
-            command checked the state now in place already (the role's configuration file is validated by
+          - Not run when this call wrote a file of O(private_files) through its C(validate) command, which
+            checked the state now in place already (the role's configuration file is validated by
             the same check, on the code just installed).
         type: str
 notes:
