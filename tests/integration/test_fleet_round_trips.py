@@ -105,6 +105,12 @@ def test_a_rerun_connects_twice_per_pbx(netns, tmp_path):
     compare, ship = ship_runs(first, "pbx0")
     assert compare["result"]["in_sync"] is False and len(compare["result"]["plan"]["write"]) == len(ship["result"]["files"]) > 0
     assert ship["result"]["reused_plan"] is True and ship["result"]["changed"] is True
+    # Each task runs once per PBX (device_configs twice: the compare, the real run). A part's file that
+    # imported a task file of the same name from ../ imported itself: its resync ran twice.
+    for host in pids:
+        names = [r["task"] for r in first.results if r["host"] == host]
+        repeated = {name: names.count(name) for name in names if names.count(name) > (2 if name == SHIP else 1)}
+        assert repeated == {}, (host, repeated)
 
     rerun = run_playbook(tmp_path / "rerun", play, inventory=inv, prefix=prefix)
     assert rerun.rc == 0, rerun.output[-3000:]
