@@ -165,6 +165,12 @@ options:
             checked the state now in place already (the role's configuration file is validated by
             the same check, on the code just installed).
         type: str
+      pidfile:
+        description:
+          - The control script's pid file. A call that changed nothing reads it (and the process's
+            command line) to find the process running, and runs the script only to start a process
+            that is not; in check mode it stands for the script's V(status).
+        type: str
 notes:
   - File contents travel as module arguments. Those of O(files) are shown with the task's arguments at
     high verbosity, so keep them to code; put secrets in O(private_files), whose contents are C(no_log).

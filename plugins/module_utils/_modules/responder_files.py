@@ -9,6 +9,7 @@ import os
 import shlex
 import traceback
 
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _responder_ctl
 from ansible_collections.pbxops.autoprov.plugins.module_utils._files import fileops as _fileops
 from ansible_collections.pbxops.autoprov.plugins.module_utils._files import install as _install_files
 
@@ -55,6 +56,7 @@ ARGUMENT_SPEC = dict(
             control=dict(type="list", elements="str", required=True),
             state=dict(type="str", choices=["started", "stopped"], default="started"),
             check=dict(type="str"),
+            pidfile=dict(type="str"),
         ),
     ),
 )
@@ -121,15 +123,21 @@ def _bring_service(service, changed_files, check_mode, run, checked=False):
 
     started: restarted when this call changed anything (after service.check passed on what is now in
     place: new code must accept the configuration; not again when `checked`, a private file's validate
-    command having run on it in this call), else started if it is not running (start is a no-op then);
-    stopped: stopped. In check mode only status is asked. Returns {action, changed, running, pid}.
+    command having run on it in this call), else started if it is not running (found by service.pidfile
+    without the script where given); stopped: stopped. In check mode only the status is asked. Returns
+    {action, changed, running, pid}.
     """
     control, state = service["control"], service["state"]
+    # The pid file answers "is it running" as the script's status would, without starting a Python for it.
+    pid = _responder_ctl.read_pid(service["pidfile"]) if service.get("pidfile") else None
     if check_mode:
-        try:
-            now = _control(run, control, "status")
-        except _ServiceFailed:  # the control script is not installed yet (this call would write it)
-            now = dict(running=False, pid=None)
+        if service.get("pidfile"):
+            now = dict(running=bool(pid), pid=pid)
+        else:
+            try:
+                now = _control(run, control, "status")
+            except _ServiceFailed:  # the control script is not installed yet (this call would write it)
+                now = dict(running=False, pid=None)
         if state == "stopped":
             action = "stop" if now["running"] else "none"
         elif now["running"]:
@@ -147,6 +155,9 @@ def _bring_service(service, changed_files, check_mode, run, checked=False):
                 raise _ServiceFailed("not restarted: the check refused what is now installed (exit %d): %s" % (rc, (err or out).strip()))
         reply = _control(run, control, "restart")
         action = "restart" if reply.get("was_running") else "start"
+    elif pid:  # running and nothing changed: start would be a no-op
+        reply = dict(changed=False, running=True, pid=pid)
+        action = "start"
     else:
         reply = _control(run, control, "start")
         action = "start"

