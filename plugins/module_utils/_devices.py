@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac, _types
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog
 
 DEVICE_FIELDS = ("mac", "model", "vendor", "method", "lines", "keys", "vars", "description", "serial", "pin", "auth")
@@ -60,7 +60,7 @@ def _check_text(problems, pos, mac, field, value, required=False, secret=False):
         return None
     text = _text(value)
     if text is None:
-        problems.error(pos, mac, field, "must be a string, not %s" % type(value).__name__)
+        problems.error(pos, mac, field, "must be a string, not %s" % _types.type_name(value))
         return None
     if _CONTROL.search(text):
         # Never echo a secret, even a broken one.
@@ -269,7 +269,7 @@ def check_devices(host, devices, settings, pbx_method=None, fleet=None):
     """
     problems = Problems(host)
     if not isinstance(devices, list):
-        problems.errors.append("%s: autoprov_devices: must be a list of devices, not %s" % (host, type(devices).__name__))
+        problems.errors.append("%s: autoprov_devices: must be a list of devices, not %s" % (host, _types.type_name(devices)))
         return [], problems
     seen, out = {}, []
     for pos, item in enumerate(devices):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _types
+
 try:
     from netaddr import EUI, AddrFormatError, NotRegisteredError
 
@@ -38,7 +40,7 @@ class MacError(ValueError):
 def normalize(value) -> str:
     """Return the canonical form (12 lowercase hex digits) or raise MacError."""
     if not isinstance(value, str):
-        raise MacError("must be a string such as 00:15:65:aa:bb:cc, not %s" % type(value).__name__)
+        raise MacError("must be a string such as 00:15:65:aa:bb:cc, not %s" % _types.type_name(value))
     text = value.strip()
     if not HAS_NETADDR:
         bare = re.sub(r"[^0-9a-fA-F]", "", text).lower()

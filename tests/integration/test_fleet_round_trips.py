@@ -155,3 +155,13 @@ def test_one_check_task_names_every_problem_and_changes_nothing(tmp_path):
     assert "pbx0: autoprov_responder_user: empty; under systemd " in msg
     assert "; pbx0: autoprov_responder_state_dir: %s; under systemd it must be below /var/lib" % (tmp_path / "state") in msg
     assert not (tmp_path / "pbx" / "pbx0").exists()
+
+    # The devices are checked by device_configs (not by the role's argument spec): one device given as a
+    # mapping instead of a list of them.
+    pbx.update(autoprov_responder_service_manager="process", autoprov_responder_state_dir=str(tmp_path / "pbx" / "pbx0" / "state"))
+    pbx["autoprov_devices"] = pbx["autoprov_devices"][0]
+    run = run_playbook(tmp_path / "bad-devices", "pbxops.autoprov.site", inventory=inv, extra_vars={"autoprov_hosts": "pbx0"})
+    assert run.rc != 0
+    msg = run.task(SHIP, "pbx0")["result"]["msg"]
+    assert msg.endswith("\n- pbx0: autoprov_devices: must be a list of devices, not dict"), msg
+    assert not (tmp_path / "pbx" / "pbx0").exists()

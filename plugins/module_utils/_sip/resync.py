@@ -14,7 +14,7 @@ import socket
 import time
 from urllib.parse import quote
 
-from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac
+from ansible_collections.pbxops.autoprov.plugins.module_utils import _mac, _types
 from ansible_collections.pbxops.autoprov.plugins.module_utils._catalog import catalog as _catalog
 from ansible_collections.pbxops.autoprov.plugins.module_utils._sip import message as _sip
 
@@ -50,7 +50,7 @@ def device_macs(items):
         if not isinstance(item, str):
             errors.append(
                 "devices[%d]: give the device's MAC, not a %s (for example changed_devices of device_configs, "
-                "or autoprov_devices | map(attribute='mac'): inventory items hold SIP passwords)" % (position, type(item).__name__)
+                "or autoprov_devices | map(attribute='mac'): inventory items hold SIP passwords)" % (position, _types.type_name(item))
             )
             continue
         try:

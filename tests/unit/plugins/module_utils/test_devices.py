@@ -121,8 +121,14 @@ def test_catalog_method_limits(vendor, method):
     assert any("cannot be provisioned by %s" % method in e for e in problems.errors)
 
 
+class _AnsibleTaggedDict(dict):
+    """What Ansible hands over for an inventory mapping: a subclass, whose name the message must not show."""
+
+
 def test_not_a_list():
     ignored, problems = check({"mac": "x"})
+    assert problems.errors == ["pbx1: autoprov_devices: must be a list of devices, not dict"]
+    ignored, problems = check(_AnsibleTaggedDict(mac="x"))
     assert problems.errors == ["pbx1: autoprov_devices: must be a list of devices, not dict"]
 
 
