@@ -101,6 +101,10 @@ def test_a_rerun_connects_twice_per_pbx(netns, tmp_path):
     }
     # The install task started the process in the same call (no command task, no handler).
     assert first.task(INSTALL, "pbx0")["result"]["service"]["action"] == "start"
+    # The configuration's check left the package's bytecode, which the service (writing none) starts from.
+    package = work / "pbx0" / "install" / "autoprov_responder"
+    compiled = {path.name.split(".")[0] for path in (package / "__pycache__").glob("*.pyc")}
+    assert {"__init__", "service", "config"} <= compiled, sorted(compiled)
     # Two module calls for the files of a first run too: the compare's plan, reused by the real run, then the writes.
     compare, ship = ship_runs(first, "pbx0")
     assert compare["result"]["in_sync"] is False and len(compare["result"]["plan"]["write"]) == len(ship["result"]["files"]) > 0
