@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -86,8 +87,14 @@ def responder_pidfile(tmp_path):
     """A pid file naming a live process whose command line has the responder's module name, as the control script's start leaves it."""
     import subprocess
     import sys
+    import time
 
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "autoprov_responder"])
+    # Until the child has exec'd, /proc shows the parent's command line (a race on a loaded machine).
+    cmdline = Path("/proc/%d/cmdline" % proc.pid)
+    deadline = time.monotonic() + 10
+    while b"autoprov_responder" not in cmdline.read_bytes().split(b"\0") and time.monotonic() < deadline:
+        time.sleep(0.01)
     pidfile = tmp_path / "responder.pid"
     pidfile.write_text("%d\n" % proc.pid)
     yield pidfile, proc.pid
