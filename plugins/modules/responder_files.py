@@ -172,8 +172,10 @@ options:
             that is not; in check mode it stands for the script's V(status).
         type: str
 notes:
-  - File contents travel as module arguments. Those of O(files) are shown with the task's arguments at
-    high verbosity, so keep them to code; put secrets in O(private_files), whose contents are C(no_log).
+  - File contents travel as module arguments. The result's C(invocation) (shown at high verbosity) gives
+    each of O(files) by its size, not its contents, which would otherwise come back in every result (and
+    into every job event of an AWX run). Keep O(files) to code; put secrets in O(private_files), whose
+    contents are C(no_log).
 seealso:
   - module: ansible.builtin.copy
   - module: ansible.builtin.file

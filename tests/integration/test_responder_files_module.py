@@ -71,3 +71,20 @@ def test_private_file_checked_and_never_shown(tmp_path):
     for run in (first, again, refused, check):
         assert SECRET not in run.output
         assert SECRET not in repr(run.results)
+
+
+def test_the_result_gives_each_code_file_by_its_size_not_its_contents(tmp_path):
+    """The code travels as arguments; the result (every run's, into every AWX job event) names each file's size."""
+    code = "# %s\n" % ("a line of the responder's code " * 200)
+    path = str(tmp_path / "pkg" / "service.py")
+    task = {"directories": [{"path": str(tmp_path / "pkg"), "mode": "0755"}], "files": {path: code}}
+    tasks = [{"name": TASK, "pbxops.autoprov.responder_files": task}]
+    playbook = [{"name": "code", "hosts": "localhost", "gather_facts": False, "tasks": tasks}]
+    for attempt in ("first", "again"):
+        run = run_playbook(tmp_path, playbook, args=("-vvv",))
+        assert run.rc == 0, run.output
+        result = run.task(TASK)["result"]
+        assert result["written"] == ([path] if attempt == "first" else [])
+        assert result["invocation"]["module_args"]["files"] == {path: "(%d characters)" % len(code)}
+        assert "a line of the responder's code" not in run.output and "a line of the responder" not in repr(run.results)
+    assert (tmp_path / "pkg" / "service.py").read_text() == code

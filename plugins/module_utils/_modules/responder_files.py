@@ -165,9 +165,24 @@ def _bring_service(service, changed_files, check_mode, run, checked=False):
     return dict(action=action if changed else "none", changed=changed, running=bool(reply.get("running")), pid=reply.get("pid"))
 
 
+def invocation(params):
+    """The result's echo of the arguments: each of O(files) by its size, not its contents.
+
+    The code travels as arguments (about 200 kB for the responder); echoed whole it would cross from
+    the PBX to the controller again in every result, and land in every job event of an AWX run.
+    """
+    files = {path: "(%d characters)" % len(text) if isinstance(text, str) else text for path, text in (params["files"] or {}).items()}
+    return {"module_args": dict(params, files=files)}
+
+
 def run(module):
     """Converge the install in one pass; report what changed (diff mode: one line per path, never contents)."""
     params = module.params
+    lean = invocation(params)
+
+    def fail(**result):
+        module.fail_json(invocation=lean, **result)
+
     try:
         directories, files, file_mode, private_files = _checked(params)
         result = _install_files.converge(
@@ -182,10 +197,10 @@ def run(module):
             run=module.run_command,
         )
     except _BadInput as exc:
-        module.fail_json(msg=str(exc))
+        fail(msg=str(exc))
     except _install_files.CheckFailed as exc:
         done = exc.result
-        module.fail_json(
+        fail(
             msg="%s: refused by its check (exit %d), left as it was: %s" % (exc.path, exc.rc, (exc.stderr or exc.stdout).strip()),
             rc=exc.rc,
             stdout=exc.stdout,
@@ -193,9 +208,9 @@ def run(module):
             **{key: done[key] for key in ("changed", "created", "written", "attributes", "removed")},
         )
     except _install_files.InstallError as exc:
-        module.fail_json(msg=str(exc))
+        fail(msg=str(exc))
     except OSError as exc:
-        module.fail_json(msg=str(exc), exception=traceback.format_exc())
+        fail(msg=str(exc), exception=traceback.format_exc())
     if params["service"]:
         try:
             # A private file written through its validate command (the configuration, checked by the code
@@ -203,7 +218,7 @@ def run(module):
             checked = any(entry["validate"] and entry["path"] in result["written"] for entry in private_files)
             result["service"] = _bring_service(params["service"], result["changed"], module.check_mode, module.run_command, checked)
         except _ServiceFailed as exc:
-            module.fail_json(
+            fail(
                 msg="the files are in place; %s" % exc,
                 **{key: result[key] for key in ("changed", "created", "written", "attributes", "removed")},
             )
@@ -214,4 +229,4 @@ def run(module):
     diff = {"before": result.pop("before"), "after": result.pop("after")}
     if module._diff and result["changed"]:
         result["diff"] = diff
-    module.exit_json(**result)
+    module.exit_json(invocation=lean, **result)
