@@ -27,6 +27,7 @@ from ansible_collections.pbxops.autoprov.plugins.module_utils._render import fir
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render import moves as _moves
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render import render as _render
 from ansible_collections.pbxops.autoprov.plugins.module_utils._render.spec import ARGUMENT_SPEC, SETTINGS
+from ansible_collections.pbxops.autoprov.plugins.plugin_utils import _direct_call
 
 MODULE = "pbxops.autoprov.device_configs"
 PUBLIC_DIRS = ("firmware",)  # the config host serves firmware images there to anyone (firmware.default_base)
@@ -47,6 +48,13 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         super().run(tmp, task_vars)
+        self._target_calls = []  # how each call to the target went: 'direct' or 'module' (_on_target)
+        result = self._run(task_vars)
+        if self._target_calls:
+            result["target_calls"] = self._target_calls
+        return result
+
+    def _run(self, task_vars):
         task_vars = task_vars or {}
         args, failure = self._arguments()
         if failure:
@@ -162,7 +170,7 @@ class ActionModule(ActionBase):
                 phase="apply", manifest=manifest, fix_attrs=plan["fix_attrs"], remove=plan["remove"], foreign=plan["foreign"], reopen=reopen
             )
             contents = {name: files[name].content for name in plan["write"]}
-            applied = self._execute_module(MODULE, module_args=dict(common, sync=sync, contents=contents), task_vars=task_vars)
+            applied = self._on_target(dict(common, sync=sync, contents=contents), task_vars)
             if applied.get("failed"):
                 return _fail(applied.get("msg", "device_configs failed on the target"))
             result["backups"] = applied.get("backups", [])
@@ -212,10 +220,16 @@ class ActionModule(ActionBase):
     def _plan(self, common, wanted, manifest, want_diff, reopen, task_vars, ids_pending=False):
         """The target's plan (sync.plan), or a failure."""
         sync = dict(phase="plan", wanted=wanted, manifest=manifest, want_old=want_diff, reopen=reopen, ids_pending=ids_pending)
-        planned = self._execute_module(MODULE, module_args=dict(common, sync=sync), task_vars=task_vars)
+        planned = self._on_target(dict(common, sync=sync), task_vars)
         if planned.get("failed"):
             return _fail(planned.get("msg", "device_configs failed on the target"))
         return planned["plan"]
+
+    def _on_target(self, module_args, task_vars):
+        """The module's result for module_args: run directly on the target where that behaves as the module (_direct_call)."""
+        result, way = _direct_call.call(self, MODULE, module_args, task_vars)
+        self._target_calls.append(way)
+        return result
 
     def _moved(self, host, args, task_vars, departed, own_files):
         """Files for the devices that left this PBX for another PBX of the inventory (moves.py).

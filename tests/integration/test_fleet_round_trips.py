@@ -109,6 +109,8 @@ def test_a_rerun_connects_twice_per_pbx(netns, tmp_path):
     compare, ship = ship_runs(first, "pbx0")
     assert compare["result"]["in_sync"] is False and len(compare["result"]["plan"]["write"]) == len(ship["result"]["files"]) > 0
     assert ship["result"]["reused_plan"] is True and ship["result"]["changed"] is True
+    # Both calls went directly to the PBX's Python (the inventory names it), not through the module wrapper.
+    assert compare["result"]["target_calls"] == ship["result"]["target_calls"] == ["direct"]
     # Each task runs once per PBX (device_configs twice: the compare, the real run). A part's file that
     # imported a task file of the same name from ../ imported itself: its resync ran twice.
     for host in pids:
@@ -124,6 +126,7 @@ def test_a_rerun_connects_twice_per_pbx(netns, tmp_path):
         assert connected(rerun, host) == [SHIP, INSTALL], (host, connected(rerun, host))
         (compare,) = ship_runs(rerun, host)
         assert compare["result"]["in_sync"] is True and compare["result"]["plan"] is None
+        assert compare["result"]["target_calls"] == ["direct"]
         assert rerun.task(FACTS, host)["status"] == "skipped"  # the inventory gives manager, user and Python
         assert rerun.task(INSTALL, host)["result"]["service"] == {"action": "none", "changed": False, "running": True, "pid": pid}
         os.kill(pid, 0)
@@ -136,6 +139,37 @@ def test_a_rerun_connects_twice_per_pbx(netns, tmp_path):
     stop = run_playbook(tmp_path / "stop", play, inventory=inv, prefix=prefix, extra_vars={"autoprov_responder_state": "stopped"})
     assert stop.rc == 0, stop.output[-3000:]
     assert stop.task(INSTALL, "pbx1")["result"]["service"]["action"] == "stop"
+
+
+def test_the_module_way_and_the_direct_way_write_the_same_files(netns, tmp_path):
+    """With ANSIBLE_KEEP_REMOTE_FILES (or no known Python, or become without pipelining) the files go
+    through the module; a direct rerun then finds every file and the manifest exactly as it would have
+    written them, and a change written by the module way is what the direct way plans."""
+    namespace = netns.add("ways")
+    inv = inventory(tmp_path / "pbx")
+    prefix = ("ip", "netns", "exec", namespace)
+    # Kept module files hold the arguments: in the test's own directory, not in root's ~/.ansible/tmp.
+    module_way = {"ANSIBLE_KEEP_REMOTE_FILES": "1", "ANSIBLE_REMOTE_TMP": str(tmp_path / "remote-tmp")}
+    first = run_playbook(tmp_path / "first", "pbxops.autoprov.site", inventory=inv, prefix=prefix, env=module_way)
+    assert first.rc == 0, first.output[-3000:]
+    compare, ship = ship_runs(first, "pbx1")
+    assert compare["result"]["target_calls"] == ship["result"]["target_calls"] == ["module"]
+    direct = run_playbook(tmp_path / "direct", "pbxops.autoprov.site", inventory=inv, prefix=prefix)
+    assert direct.rc == 0 and direct.changed_tasks() == [], direct.output[-3000:]
+    (compare,) = ship_runs(direct, "pbx1")
+    assert compare["result"]["in_sync"] is True and compare["result"]["target_calls"] == ["direct"]
+
+    inv["all"]["children"]["autoprov_pbx"]["hosts"]["pbx1"]["autoprov_devices"][1]["lines"][0]["secret"] = "t-1-rotated"
+    changed = run_playbook(tmp_path / "changed", "pbxops.autoprov.site", inventory=inv, prefix=prefix)
+    assert changed.rc == 0, changed.output[-3000:]
+    compare, ship = ship_runs(changed, "pbx1")
+    assert len(ship["result"]["files"]) == 1 and ship["result"]["target_calls"] == ["direct"], ship["result"]
+    assert "t-1-rotated" in (tmp_path / "pbx" / "pbx1" / "configs" / ship["result"]["files"][0]).read_text()
+    again = run_playbook(tmp_path / "again", "pbxops.autoprov.site", inventory=inv, prefix=prefix, env=module_way)
+    assert again.rc == 0 and again.changed_tasks() == [], again.output[-3000:]
+    assert ship_runs(again, "pbx1")[0]["result"]["target_calls"] == ["module"]
+    for run in (first, direct, changed, again):
+        assert "t-1-rotated" not in run.output and "t-1-rotated" not in repr(run.results)
 
 
 def test_one_check_task_names_every_problem_and_changes_nothing(tmp_path):

@@ -251,3 +251,51 @@ def apply(dest, contents, fix_attrs, remove, foreign, manifest, mode, owner, gro
     for directory in emptied:
         _fileops.fsync_dir(directory)
     return backups
+
+
+def serve(params, check_mode):
+    """One target-side call of device_configs: {changed, plan} or {changed, backups}, or {failed, msg}.
+
+    params are the module's (dest, prune, owner, group, mode, sync, contents). The one body for both
+    ways the action plugin calls the target: as the module, or directly (direct.py).
+    """
+    sync, dest = params["sync"], params["dest"]
+    try:
+        mode = _fileops.parse_mode(params["mode"])
+    except ValueError as exc:
+        return {"failed": True, "msg": "mode: %s" % exc}
+    owner, group = params["owner"], params["group"]
+    try:
+        if sync["phase"] == "plan":
+            result = plan(
+                dest,
+                sync["wanted"],
+                sync["manifest"],
+                params["prune"],
+                mode,
+                owner,
+                group,
+                sync.get("want_old", False),
+                reopen=sync.get("reopen", ()),
+                ids_pending=sync.get("ids_pending", False),
+            )
+            return {"changed": result["changed"], "plan": result}
+        if check_mode:
+            return {"failed": True, "msg": "internal error: apply requested in check mode"}
+        backups = apply(
+            dest,
+            params["contents"] or {},
+            sync["fix_attrs"],
+            sync["remove"],
+            sync["foreign"],
+            sync["manifest"],
+            mode,
+            owner,
+            group,
+            reopen=sync.get("reopen", ()),
+        )
+        return {"changed": True, "backups": backups}
+    except SyncError as exc:
+        return {"failed": True, "msg": "%s: %s" % (dest, exc)}
+    except OSError as exc:
+        return {"failed": True, "msg": "%s: %s" % (dest, exc)}
