@@ -49,9 +49,12 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         super().run(tmp, task_vars)
         self._target_calls = []  # how each call to the target went: 'direct' or 'module' (_on_target)
+        self._target_facts = {}  # what a module call discovered (the target's Python): the next calls go direct
         result = self._run(task_vars)
         if self._target_calls:
             result["target_calls"] = self._target_calls
+        if self._target_facts:
+            result["ansible_facts"] = self._target_facts
         return result
 
     def _run(self, task_vars):
@@ -229,6 +232,7 @@ class ActionModule(ActionBase):
         """The module's result for module_args: run directly on the target where that behaves as the module (_direct_call)."""
         result, way = _direct_call.call(self, MODULE, module_args, task_vars)
         self._target_calls.append(way)
+        self._target_facts.update(result.get("ansible_facts") or {})
         return result
 
     def _moved(self, host, args, task_vars, departed, own_files):

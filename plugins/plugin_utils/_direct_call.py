@@ -11,7 +11,7 @@ nothing on the command line but a fixed loader. Taken only where it behaves as t
   own pipelining: a sudo that wants a tty, or a password prompt, would otherwise break it);
 - the target's Python is known: ansible_python_interpreter, the interpreter discovered by an
   earlier module call on this host, or a configured path (discovery itself is the module's:
-  the first call goes as the module and records it);
+  the first call goes as the module, and the action plugin returns what it found as a fact);
 - not delegated, not with ANSIBLE_KEEP_REMOTE_FILES (whoever debugs wants the module's files).
 """
 

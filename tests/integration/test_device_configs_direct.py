@@ -54,3 +54,21 @@ def test_become_goes_direct_only_with_pipelining(tmp_path):
         assert SECRET not in run.output and SECRET not in repr(run.results)
     assert ways == ["module", "direct", "module"]
     assert SECRET in next(dest.glob("*.cfg")).read_text()
+
+
+def test_a_python_discovered_by_the_first_call_takes_the_next_ones_direct(tmp_path):
+    """No ansible_python_interpreter: the first call goes as the module, which discovers the Python; the
+    task's second call (the writes) and the next task (its fact) call that Python directly."""
+    dest = tmp_path / "configs"
+    plays = play(dest, "sudo")
+    task = plays[0]["tasks"][0]
+    del task["become"], task["become_method"]
+    plays[0]["tasks"] = [task, dict(task, name="again")]
+    # Discovery searches PATH: this machine's pyenv shims name Pythons that are not installed.
+    system_path = {"PATH": "/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"}
+    run = run_playbook(tmp_path, plays, inventory={"all": {"hosts": {"localhost": {"ansible_connection": "local"}}}}, env=system_path)
+    assert run.rc == 0, run.output[-3000:]
+    first, again = run.task(TASK)["result"], run.task("again")["result"]
+    assert first["target_calls"] == ["module", "direct"] and first["changed"] is True, first
+    assert first["ansible_facts"]["discovered_interpreter_python"].startswith("/")
+    assert again["target_calls"] == ["direct"] and again["changed"] is False, again
