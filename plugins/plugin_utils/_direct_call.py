@@ -87,6 +87,9 @@ def call(action, module_name, module_args, task_vars):
     except ValueError:
         result = None
     if reply["rc"] != 0 or not isinstance(result, dict):
-        output = (reply.get("stderr") or reply.get("stdout") or "").strip()
-        return {"failed": True, "msg": "device_configs on the target: exit %s: %s" % (reply["rc"], output[-2000:])}, "direct"
+        # The error stream only: what stood on standard output may be a reply with the old contents of
+        # files that hold secrets (a plan for diff mode), cut off or followed by a failure.
+        stdout = reply.get("stdout") or ""
+        why = (reply.get("stderr") or "").strip()[-2000:] or "no reply (%d characters on standard output, not shown)" % len(stdout)
+        return {"failed": True, "msg": "device_configs on the target: exit %s: %s" % (reply["rc"], why)}, "direct"
     return result, "direct"

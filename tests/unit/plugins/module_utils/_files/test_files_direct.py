@@ -107,6 +107,8 @@ class _Templar:
 
 
 class _Task:
+    check_mode = False
+
     def __init__(self, delegate_to=None):
         self.delegate_to = delegate_to
 
@@ -144,3 +146,24 @@ def test_direct_only_where_it_behaves_as_the_module(monkeypatch):
     assert _direct_call.possible(_Action(no_stdin), given) is None
     monkeypatch.setattr(_direct_call.C, "DEFAULT_KEEP_REMOTE_FILES", True)
     assert _direct_call.possible(_Action(), given) is None
+
+
+def test_a_failed_direct_call_shows_the_error_stream_never_the_reply():
+    """A reply cut off or followed by a failure may hold the old contents of files with secrets (diff mode)."""
+    replies = []
+
+    class Action(_Action):
+        def _low_level_execute_command(self, command, sudoable=True, in_data=None):
+            return replies.pop(0)
+
+    given = {"ansible_python_interpreter": "/usr/bin/python3"}
+    cut_off = '{"plan": {"old": {"a.cfg": "secret-7'
+    replies.append({"rc": 1, "stdout": cut_off, "stderr": ""})
+    result, way = _direct_call.call(Action(), "m", {}, given)
+    assert way == "direct" and result["failed"] and "secret-7" not in result["msg"]
+    assert result["msg"] == "device_configs on the target: exit 1: no reply (%d characters on standard output, not shown)" % len(cut_off)
+    replies.append({"rc": 0, "stdout": '{"plan": {"old": {"a.cfg": "secret-7"', "stderr": "Killed\n"})
+    result, _way = _direct_call.call(Action(), "m", {}, given)
+    assert result["msg"] == "device_configs on the target: exit 0: Killed" and "secret-7" not in repr(result)
+    replies.append({"rc": 0, "stdout": '{"changed": false, "plan": {}}', "stderr": ""})
+    assert _direct_call.call(Action(), "m", {}, given) == ({"changed": False, "plan": {}}, "direct")
